@@ -1,0 +1,449 @@
+"""The on-disk index: build (incremental, crash-safe), save and load.
+
+Layout of an index folder:
+
+    index/
+      CURRENT            name of the live version folder (replaced atomically)
+      .lock              held while a build runs
+      v-<time>-<pid>/    one complete version
+        manifest.json    format, model, dimension, counts, per-document content hashes
+        documents.jsonl  every document with its text and metadata
+        spans.npz        chunk and sentence offsets into the document texts
+        chunks.faiss     chunk vectors (inner product over L2-normalised rows = cosine)
+        sentences.faiss  sentence vectors
+        bm25_chunks/     BM25 over title + chunk text
+        bm25_sentences/  BM25 over sentence text
+
+A build writes a new version folder beside the live one and only then points
+CURRENT at it, so a build killed at any moment leaves the previous index usable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.records import Document
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used; the message is one line for the user."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    format_version: int
+    model: str
+    dimension: int
+    documents: int
+    chunks: int
+    sentences: int
+    document_hashes: dict[str, str]
+    created: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadedIndex:
+    """An index in memory. Offsets index `documents[doc].text`; row i of a FAISS index is span i."""
+
+    path: Path
+    manifest: Manifest
+    documents: tuple[Document, ...]
+    chunk_doc: np.ndarray
+    chunk_start: np.ndarray
+    chunk_end: np.ndarray
+    sentence_doc: np.ndarray
+    sentence_start: np.ndarray
+    sentence_end: np.ndarray
+    sentence_chunk: np.ndarray
+    chunk_index: Any
+    sentence_index: Any
+    chunk_bm25: Any
+    sentence_bm25: Any
+
+    def chunk_text(self, row: int) -> str:
+        return self.documents[self.chunk_doc[row]].text[self.chunk_start[row]:self.chunk_end[row]]
+
+    def sentence_text(self, row: int) -> str:
+        return self.documents[self.sentence_doc[row]].text[self.sentence_start[row]:self.sentence_end[row]]
+
+
+def bm25_tokens(texts: Sequence[str]) -> list[list[str]]:
+    """Lowercased, English-stopword-free, Snowball-stemmed tokens, the same at build and query time."""
+    import bm25s
+    import Stemmer
+
+    tokenized = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(Stemmer), return_ids=False, show_progress=False
+    )
+    return [list(tokens) for tokens in tokenized]
+
+
+_STEMMER = None
+
+
+def _stemmer(stemmer_module: Any) -> Any:
+    global _STEMMER
+    if _STEMMER is None:
+        _STEMMER = stemmer_module.Stemmer("english")
+    return _STEMMER
+
+
+def chunk_embedding_input(document: Document, chunk_text: str) -> str:
+    """What the model embeds for a chunk: the (shortened) title, then the chunk."""
+    return f"{title_prefix(document)}\n{chunk_text}"
+
+
+def title_prefix(document: Document) -> str:
+    # 150 characters keep the title to a few dozen tokens, leaving the chunk its budget.
+    return document.title.replace("_", " ")[:150]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def current_version(index_dir: Path) -> str | None:
+    """The live version's folder name, or None when there is no index. Cheap: one small read."""
+    try:
+        name = (Path(index_dir) / POINTER).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return name or None
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexUnavailable(f"no index in {index_dir}: build one with `conflict-qa build`")
+    try:
+        data = json.loads((Path(index_dir) / version / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest(**data)
+    except (OSError, ValueError, TypeError) as error:
+        raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"index in {index_dir} has format {manifest.format_version}, this version reads {FORMAT_VERSION}: "
+            "rebuild it with `conflict-qa build --full`"
+        )
+    return manifest
+
+
+def _read_documents(folder: Path) -> tuple[Document, ...]:
+    documents = []
+    with open(folder / "documents.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            record.pop("content_hash", None)
+            documents.append(Document(**record))
+    return tuple(documents)
+
+
+def load_index(index_dir: Path) -> LoadedIndex:
+    """Load the live version of the index in `index_dir`, or raise IndexUnavailable."""
+    import bm25s
+    import faiss
+
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    folder = index_dir / (current_version(index_dir) or "")
+    try:
+        spans = np.load(folder / "spans.npz")
+        return LoadedIndex(
+            path=folder,
+            manifest=manifest,
+            documents=_read_documents(folder),
+            chunk_doc=spans["chunk_doc"], chunk_start=spans["chunk_start"], chunk_end=spans["chunk_end"],
+            sentence_doc=spans["sentence_doc"], sentence_start=spans["sentence_start"],
+            sentence_end=spans["sentence_end"], sentence_chunk=spans["sentence_chunk"],
+            chunk_index=faiss.read_index(str(folder / "chunks.faiss")),
+            sentence_index=faiss.read_index(str(folder / "sentences.faiss")),
+            chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks")),
+            sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences")),
+        )
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
+
+
+# ---------------------------------------------------------------- building
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildReport:
+    documents: int
+    chunks: int
+    sentences: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    embedded_texts: int
+    seconds: float
+    embedding_seconds: float
+    index: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _DocumentRows:
+    """One document's spans and vectors, reused as they are when the document is unchanged."""
+
+    chunks: np.ndarray          # (n, 2) start, end
+    sentences: np.ndarray       # (m, 3) start, end, chunk position within the document
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _DocumentRows]]:
+    """Per document id of the live index: (content hash, rows), for reuse by an incremental build."""
+    if current_version(index_dir) is None:
+        return {}
+    manifest = read_manifest(index_dir)
+    if manifest.model != model:
+        raise IndexUnavailable(
+            f"index in {index_dir} was built with model '{manifest.model}', not '{model}': "
+            "rebuild it with `--full` or pass `--model` to match"
+        )
+    loaded = load_index(index_dir)
+    chunk_vectors = loaded.chunk_index.reconstruct_n(0, loaded.chunk_index.ntotal)
+    sentence_vectors = loaded.sentence_index.reconstruct_n(0, loaded.sentence_index.ntotal)
+    chunk_bounds = np.searchsorted(loaded.chunk_doc, np.arange(len(loaded.documents) + 1))
+    sentence_bounds = np.searchsorted(loaded.sentence_doc, np.arange(len(loaded.documents) + 1))
+    rows: dict[str, tuple[str, _DocumentRows]] = {}
+    for position, document in enumerate(loaded.documents):
+        c0, c1 = chunk_bounds[position], chunk_bounds[position + 1]
+        s0, s1 = sentence_bounds[position], sentence_bounds[position + 1]
+        rows[document.id] = (
+            manifest.document_hashes.get(document.id, ""),
+            _DocumentRows(
+                chunks=np.stack([loaded.chunk_start[c0:c1], loaded.chunk_end[c0:c1]], axis=1),
+                sentences=np.stack(
+                    [loaded.sentence_start[s0:s1], loaded.sentence_end[s0:s1], loaded.sentence_chunk[s0:s1] - c0], axis=1
+                ),
+                chunk_vectors=chunk_vectors[c0:c1],
+                sentence_vectors=sentence_vectors[s0:s1],
+            ),
+        )
+    return rows
+
+
+def build_index(
+    documents: Sequence[Document],
+    *,
+    settings: Any,
+    full: bool = False,
+    progress: bool = False,
+    embedder: Any = None,
+    load_embedder: Callable[[str], Any] | None = None,
+) -> BuildReport:
+    """Build or update the index in `settings.index_dir` from `documents`.
+
+    Incremental by default: documents whose content hash is unchanged keep their
+    spans and vectors; only added or changed documents are split and embedded, and
+    documents no longer in the corpus leave the index. `full=True` rebuilds all.
+    The model is loaded only when something needs embedding (pass `embedder` to
+    reuse a loaded one). Raises IndexUnavailable for an empty corpus or an index
+    built by another model.
+    """
+    from assistant.chunking import Chunker, split_document
+
+    started = time.perf_counter()
+    if not documents:
+        raise IndexUnavailable("the corpus has no documents to index")
+    index_dir = Path(settings.index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _BuildLock(index_dir):
+        previous = {} if full else _previous_rows(index_dir, settings.model)
+        changed = [d for d in documents if previous.get(d.id, ("",))[0] != d.content_hash]
+        if changed and embedder is None:
+            if load_embedder is None:
+                from assistant.embedding import load_embedder
+            embedder = load_embedder(settings.model)
+        rows, embedded_texts, embedding_seconds = {}, 0, 0.0
+        if changed:
+            rows, embedded_texts, embedding_seconds = _embed_documents(
+                changed, embedder=embedder, settings=settings, progress=progress,
+                chunker=Chunker(
+                    count_tokens=embedder.count_tokens, max_tokens=_chunk_budget(settings, embedder),
+                    overlap_tokens=settings.chunk_overlap_tokens,
+                ),
+                split_document=split_document,
+            )
+        new_ids = {d.id for d in documents}
+        if changed or full or set(previous) != new_ids:
+            for document in documents:
+                if document.id not in rows:
+                    rows[document.id] = previous[document.id][1]
+            model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
+            counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension)
+        else:
+            manifest = read_manifest(index_dir)
+            counts = (manifest.chunks, manifest.sentences)
+    updated = sum(1 for d in changed if d.id in previous)
+    return BuildReport(
+        documents=len(documents), chunks=counts[0], sentences=counts[1],
+        added=len(changed) - updated, updated=updated,
+        removed=sum(1 for doc_id in previous if doc_id not in new_ids),
+        unchanged=len(documents) - len(changed), embedded_texts=embedded_texts,
+        seconds=round(time.perf_counter() - started, 3), embedding_seconds=round(embedding_seconds, 3),
+        index=str(index_dir),
+    )
+
+
+def _chunk_budget(settings: Any, embedder: Any) -> int:
+    # Room for the title line (at most 150 characters, about 40 tokens) and the two special tokens.
+    return min(settings.chunk_tokens, embedder.max_tokens - 48)
+
+
+def _embed_documents(changed, *, embedder, settings, progress, chunker, split_document):
+    """Split the changed documents and embed their chunks and sentences in one pass."""
+    inputs: dict[str, int] = {}
+    plans = []
+    for document in changed:
+        spans = split_document(document.text, chunker)
+        chunk_inputs = [chunk_embedding_input(document, document.text[s.start:s.end]) for s in spans.chunks]
+        sentence_inputs = [document.text[s.start:s.end] for s in spans.sentences]
+        # The same wording recurs across items (wire copy, repeated summaries): embed it once.
+        chunk_keys = [inputs.setdefault(text, len(inputs)) for text in chunk_inputs]
+        sentence_keys = [inputs.setdefault(text, len(inputs)) for text in sentence_inputs]
+        plans.append((document, spans, chunk_keys, sentence_keys))
+    embedding_started = time.perf_counter()
+    vectors = embedder.encode(list(inputs), batch_size=settings.batch_size, progress=progress)
+    embedding_seconds = time.perf_counter() - embedding_started
+    rows = {}
+    for document, spans, chunk_keys, sentence_keys in plans:
+        rows[document.id] = _DocumentRows(
+            chunks=np.array([[s.start, s.end] for s in spans.chunks], dtype=np.int32).reshape(-1, 2),
+            sentences=np.array(
+                [[s.start, s.end, c] for s, c in zip(spans.sentences, spans.sentence_chunks)], dtype=np.int32
+            ).reshape(-1, 3),
+            chunk_vectors=vectors[chunk_keys].reshape(-1, embedder.dimension),
+            sentence_vectors=vectors[sentence_keys].reshape(-1, embedder.dimension),
+        )
+    return rows, len(inputs), embedding_seconds
+
+
+def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: int) -> tuple[int, int]:
+    """Write a complete new version beside the live one, then switch CURRENT to it atomically."""
+    import bm25s
+    import faiss
+
+    folder = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    folder.mkdir()
+    ordered = [rows[d.id] for d in documents]
+    chunk_doc = np.concatenate([np.full(len(r.chunks), i, dtype=np.int32) for i, r in enumerate(ordered)])
+    chunks = np.concatenate([r.chunks for r in ordered]).astype(np.int32)
+    sentence_doc = np.concatenate([np.full(len(r.sentences), i, dtype=np.int32) for i, r in enumerate(ordered)])
+    chunk_offsets = np.cumsum([0] + [len(r.chunks) for r in ordered[:-1]])
+    sentences = np.concatenate([r.sentences for r in ordered]).astype(np.int32)
+    sentence_chunk = sentences[:, 2] + chunk_offsets[sentence_doc].astype(np.int32)
+    np.savez(
+        folder / "spans.npz",
+        chunk_doc=chunk_doc, chunk_start=chunks[:, 0], chunk_end=chunks[:, 1],
+        sentence_doc=sentence_doc, sentence_start=sentences[:, 0], sentence_end=sentences[:, 1],
+        sentence_chunk=sentence_chunk,
+    )
+    for name, vectors in (
+        ("chunks.faiss", np.concatenate([r.chunk_vectors for r in ordered])),
+        ("sentences.faiss", np.concatenate([r.sentence_vectors for r in ordered])),
+    ):
+        flat = faiss.IndexFlatIP(dimension)
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(flat, str(folder / name))
+    chunk_texts = [
+        f"{title_prefix(documents[d])}\n{documents[d].text[s:e]}" for d, s, e in zip(chunk_doc, chunks[:, 0], chunks[:, 1])
+    ]
+    sentence_texts = [documents[d].text[s:e] for d, s, e in zip(sentence_doc, sentences[:, 0], sentences[:, 1])]
+    for name, texts in (("bm25_chunks", chunk_texts), ("bm25_sentences", sentence_texts)):
+        retriever = bm25s.BM25()
+        retriever.index(bm25_tokens(texts), show_progress=False)
+        retriever.save(str(folder / name))
+    with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
+        for document in documents:
+            handle.write(json.dumps({**asdict(document), "content_hash": document.content_hash}, ensure_ascii=False, default=str))
+            handle.write("\n")
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, model=model, dimension=dimension, documents=len(documents),
+        chunks=len(chunk_doc), sentences=len(sentence_doc),
+        document_hashes={d.id: d.content_hash for d in documents},
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+    _sync_tree(folder)
+    previous_version = current_version(index_dir)
+    _switch_pointer(index_dir, folder.name)
+    _remove_old_versions(index_dir, keep={folder.name, previous_version})
+    return len(chunk_doc), len(sentence_doc)
+
+
+def _sync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _sync_dir(folder)
+
+
+def _sync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _switch_pointer(index_dir: Path, version: str) -> None:
+    temporary = index_dir / f".{POINTER}.{os.getpid()}"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(version + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, index_dir / POINTER)
+    _sync_dir(index_dir)
+
+
+def _remove_old_versions(index_dir: Path, *, keep: set[str | None]) -> None:
+    """Delete every version but the live one and the one before it, and folders of builds that died.
+
+    The one before stays so that a reader that read CURRENT just before the switch can still load it.
+    """
+    for path in index_dir.glob("v-*"):
+        if path.is_dir() and path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for stale in index_dir.glob(f".{POINTER}.*"):
+        stale.unlink(missing_ok=True)
+
+
+class _BuildLock:
+    """An exclusive lock on the index folder, so two builds never interleave."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self._path = index_dir / ".lock"
+        self._handle = None
+
+    def __enter__(self) -> _BuildLock:
+        import fcntl
+
+        self._handle = open(self._path, "w")
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            self._handle.close()
+            raise IndexUnavailable(f"another build is running on {self._path.parent}") from error
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
