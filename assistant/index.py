@@ -175,6 +175,41 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
 
 
+def index_statistics(index_dir: Path) -> dict[str, Any]:
+    """What the live index holds, without loading vectors: counts, sources, dates, size on disk."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    folder = index_dir / (current_version(index_dir) or "")
+    try:
+        documents = _read_documents(folder)
+    except (OSError, ValueError, TypeError) as error:
+        raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
+    sources: dict[str, int] = {}
+    for document in documents:
+        for outlet in outlets(document.source):
+            sources[outlet] = sources.get(outlet, 0) + 1
+    dates = sorted(d.published for d in documents if d.published)
+    return {
+        "index": str(index_dir),
+        "version": folder.name,
+        "model": manifest.model,
+        "dimension": manifest.dimension,
+        "documents": manifest.documents,
+        "chunks": manifest.chunks,
+        "sentences": manifest.sentences,
+        "sources": dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
+        "published": {"first": dates[0] if dates else None, "last": dates[-1] if dates else None,
+                      "undated": len(documents) - len(dates)},
+        "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
+        "created": manifest.created,
+    }
+
+
+def outlets(source: str) -> list[str]:
+    """The outlets named in a source field; conflict-news joins several with "; "."""
+    return [name.strip() for name in source.split(";") if name.strip()]
+
+
 # ---------------------------------------------------------------- building
 
 

@@ -1,0 +1,1 @@
+"""conflict-qa: quoted, source-cited answers over conflict reporting."""

