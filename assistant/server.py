@@ -1,0 +1,282 @@
+"""The web app: Gradio chat, embed view, widget script, source viewer and HTTP API on one server.
+
+Routes (all on one FastAPI app; the chat is Gradio mounted at `/`, its compact
+embed view at `/embed`):
+  GET|POST /api/ask      the answer as `conflict-qa ask --json` prints it
+  GET /api/sources       the outlets in the index
+  GET /api/health        the service's health record
+  GET /source/{doc_id}   a stored article, the quoted span highlighted (?start=&end=)
+  GET /widget.js         the embeddable chat button
+  GET /docs              this API, rendered locally from /openapi.json (no CDN)
+Gradio's file, upload and proxy routes are closed: the UI needs none of them, and
+nothing under the index or corpus folders can be fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.service import QAService
+
+MAX_BODY_BYTES = 64 * 1024
+"""Largest /api/ask request body read; a 1,000-character question fits many times over."""
+
+CLOSED_GRADIO_ROUTES = (
+    "/gradio_api/file=", "/gradio_api/file/", "/gradio_api/upload", "/gradio_api/proxy=",
+    "/gradio_api/stream/", "/gradio_api/process_recording", "/gradio_api/vibe-",
+    "/gradio_api/undo-vibe-edit", "/gradio_api/run-history", "/gradio_api/dev/",
+    "/gradio_api/custom_component/", "/monitoring", "/file=",
+)
+"""Gradio routes that serve or accept files; the chat uses none of them."""
+
+STATIC_FILES = {"widget.js": "text/javascript", "source.css": "text/css", "app.css": "text/css"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSettings:
+    """Where the app listens and who may use it from another origin.
+
+    Defaults: loopback only (127.0.0.1:7860); any page may frame the chat (the
+    widget's iframe), and no other origin may call /api/* from a browser (CORS).
+    `embed_origins` of ("*",) means any origin; otherwise it becomes the
+    Content-Security-Policy `frame-ancestors` list.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    api_origins: tuple[str, ...] = ()
+    embed_origins: tuple[str, ...] = ("*",)
+
+
+def static_text(name: str) -> str:
+    """A file shipped in assistant/static (package data)."""
+    return resources.files("assistant").joinpath("static", name).read_text(encoding="utf-8")
+
+
+class GuardMiddleware:
+    """Closes Gradio's file routes and sets the framing policy on every response (pure ASGI,
+    so Gradio's streamed queue responses pass through untouched)."""
+
+    def __init__(self, app: Any, *, frame_ancestors: str | None, mounts: tuple[str, ...]) -> None:
+        self.app = app
+        self.frame_ancestors = frame_ancestors
+        self.closed = tuple(mount + route for mount in mounts for route in CLOSED_GRADIO_ROUTES)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if path.startswith(self.closed) or "/file=" in path:
+            await _json_error(send, 404, "not found")
+            return
+        if path.startswith("/api/") and scope.get("method") == "POST":
+            length = dict(scope.get("headers", [])).get(b"content-length", b"")
+            if not length.isdigit():
+                await _json_error(send, 411, "send a Content-Length header")
+                return
+            if int(length) > MAX_BODY_BYTES:
+                await _json_error(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
+                return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if self.frame_ancestors:
+                    headers.append((b"content-security-policy",
+                                    f"frame-ancestors {self.frame_ancestors}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _json_error(send: Any, status: int, message: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _frame_ancestors(origins: tuple[str, ...]) -> str | None:
+    if not origins or "*" in origins:
+        return None  # no header: any page may frame the chat
+    return " ".join(["'self'", *origins])
+
+
+def create_app(service: QAService, *, server: ServerSettings, settings: Settings) -> FastAPI:
+    """The whole app over `service`. Nothing is started; `serve` runs it with uvicorn."""
+    import gradio as gr
+    from fastapi import FastAPI, Query, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from pydantic import BaseModel, Field
+
+    from assistant.citations import answer_to_json
+    from assistant.pages import api_docs_page, source_page
+    from assistant.service import QuestionError
+    from assistant.ui import APP_TITLE, build_chat
+
+    class AskRequest(BaseModel):
+        question: str = Field(description="The question, at most 1,000 characters.")
+        sources: list[str] = Field(default_factory=list, description="Only these outlets (all when empty).")
+        since: str | None = Field(default=None, description="Earliest publication date: YYYY-MM-DD, YYYY-MM or YYYY.")
+        until: str | None = Field(default=None, description="Latest publication date, same forms.")
+
+    app = FastAPI(title=f"{APP_TITLE} API", version="1", docs_url=None, redoc_url=None,
+                  description="Quoted, source-cited answers over the stored conflict reporting.")
+
+    def answer(question: str, sources: list[str], since: str | None, until: str | None) -> Response:
+        try:
+            result = service.ask(question, sources=tuple(sources), since=since or None, until=until or None)
+        except QuestionError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse(answer_to_json(result))
+
+    @app.get("/api/ask", tags=["api"], summary="Answer a question (query parameters)")
+    def ask_get(question: str = Query(description="The question, at most 1,000 characters."),
+                sources: list[str] = Query(default=[], description="Only these outlets; repeat the parameter."),
+                since: str | None = Query(default=None, description="Earliest publication date."),
+                until: str | None = Query(default=None, description="Latest publication date.")) -> Response:
+        """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question."""
+        return answer(question, sources, since, until)
+
+    @app.post("/api/ask", tags=["api"], summary="Answer a question (JSON body)")
+    def ask_post(ask: AskRequest) -> Response:
+        """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question."""
+        return answer(ask.question, ask.sources, ask.since, ask.until)
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        return JSONResponse({"error": f"{where or 'request'}: {first.get('msg', 'invalid')}"},
+                            status_code=400)
+
+    @app.get("/api/sources", tags=["api"], summary="The outlets in the index")
+    def sources() -> dict[str, list[str]]:
+        return {"sources": list(service.sources())}
+
+    @app.get("/api/health", tags=["api"], summary="Index version, counts, model")
+    def health() -> dict[str, Any]:
+        return service.health()
+
+    @app.get("/source/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def source(doc_id: str, start: int | None = None, end: int | None = None) -> Response:
+        document = service.document(doc_id)
+        if document is None:
+            return HTMLResponse(source_page(None, None, None), status_code=404)
+        return HTMLResponse(source_page(document, start, end),
+                            headers={"content-security-policy":
+                                     "default-src 'none'; style-src 'self'; base-uri 'none'; "
+                                     "form-action 'none'"})
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response(static_text("widget.js"), media_type="text/javascript",
+                        headers={"cache-control": "no-cache"})
+
+    @app.get("/cqa-static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in STATIC_FILES:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return Response(static_text(name), media_type=STATIC_FILES[name])
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> str:
+        return api_docs_page(app.openapi())
+
+    app.add_middleware(CORSMiddleware, allow_origins=list(server.api_origins),
+                       allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(GuardMiddleware, frame_ancestors=_frame_ancestors(server.embed_origins),
+                       mounts=("", "/embed"))
+
+    theme = gr.themes.Soft(
+        primary_hue="slate", neutral_hue="slate",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
+    css = static_text("app.css")
+    never_serve = [str(Path(settings.index_dir).resolve()), str(DEFAULT_CORPUS_DIR.resolve())]
+    for path, compact in (("/embed", True), ("/", False)):
+        blocks = build_chat(service, compact=compact)
+        blocks.queue(default_concurrency_limit=4, max_size=256)
+        gr.mount_gradio_app(app, blocks, path=path, server_name=server.host, server_port=server.port,
+                            footer_links=[] if compact else ["api"], run_history=False,
+                            allowed_paths=[], blocked_paths=never_serve, ssr_mode=False, pwa=False,
+                            mcp_server=False, enable_monitoring=False, theme=theme, css=css)
+    return app
+
+
+class ServeError(Exception):
+    """The app cannot start (port taken, nothing to index); the message is one line."""
+
+
+def ensure_index(settings: Settings) -> str | None:
+    """Build the default index from corpus/ when it is missing; returns a line saying so, or None.
+
+    Only the default index folder is built on demand: a missing `--index` elsewhere
+    is reported by `QAService` (IndexUnavailable) rather than silently created.
+    """
+    from assistant.index import current_version
+
+    if current_version(Path(settings.index_dir)) is not None:
+        return None
+    if Path(settings.index_dir).resolve() != DEFAULT_INDEX_DIR.resolve():
+        return None
+    from assistant.corpus import load_corpus
+    from assistant.index import build_index
+
+    loaded = load_corpus([DEFAULT_CORPUS_DIR])
+    if not loaded.documents:
+        raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
+    report = build_index(loaded.documents, settings=settings, progress=True)
+    return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
+            f"({report.documents:,} documents, {report.sentences:,} sentences).")
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise ServeError when `host:port` cannot be bound (before minutes of model loading)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ServeError(f"cannot listen on {host}:{port} ({error.strerror}): "
+                             "pass another --port") from None
+
+
+def serve(settings: Settings, server: ServerSettings) -> None:
+    """Build the default index if missing, then serve the app until interrupted."""
+    import uvicorn
+
+    from assistant.service import QAService
+
+    check_port(server.host, server.port)
+    note = ensure_index(settings)
+    if note:
+        print(note, flush=True)
+    service = QAService(settings)
+    app = create_app(service, server=server, settings=settings)
+    print(f"Serving {settings.index_dir} on http://{server.host}:{server.port}/  "
+          "(API reference /docs, widget /widget.js; Ctrl+C stops)", flush=True)
+    uvicorn.run(app, host=server.host, port=server.port, log_level="warning")
+
+
+def parse_origins(value: str | None) -> tuple[str, ...]:
+    """'https://a.org, https://b.org' -> ('https://a.org', 'https://b.org'); '' -> ()."""
+    return tuple(origin.strip().rstrip("/") for origin in (value or "").split(",") if origin.strip())
+

@@ -1,0 +1,279 @@
+"""The chat in the browser: answers as cited block quotes, with filters beside the chat.
+
+Rendering is pure (`render_answer`: Answer -> HTML string). Every piece of corpus
+text and every question is escaped before it reaches the page, and the chatbot
+shows messages as sanitised HTML without Markdown or LaTeX, so a document holding
+`<script>`, `[x](javascript:...)` or `$$...$$` is shown as the characters it is.
+`build_chat` wires the rendering into Gradio Blocks; only this module and the
+server import Gradio.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote as url_quote
+from urllib.parse import urlsplit
+
+import gradio as gr
+
+from assistant.records import Answer, Quote
+
+if TYPE_CHECKING:
+    from assistant.service import QAService
+
+APP_TITLE = "Ask the reporting"
+EXAMPLE_QUESTIONS = (
+    "How many people were killed in Belgorod?",
+    "What did the UN Secretary-General say about attacks on civilians?",
+    "Who refused to attend the Security Council meeting?",
+)
+SOURCE_ROUTE = "/source"
+"""The app route that shows a whole stored article (served by assistant/server.py)."""
+
+
+def esc(text: str | None) -> str:
+    """`text` as HTML text: markup characters and quotes become entities."""
+    return html.escape(text or "", quote=True)
+
+
+def http_url(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) link, else None (no javascript:, data:, relative)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def source_href(quote: Quote) -> str:
+    """The in-app link to the quote's article, scrolled to the quoted sentence."""
+    return (f"{SOURCE_ROUTE}/{url_quote(quote.doc_id, safe='')}"
+            f"?start={quote.start}&end={quote.end}#quote")
+
+
+def display_date(published: str | None) -> str:
+    """'2024-05-12' -> '12 May 2024'; anything unreadable is shown as given."""
+    if not published:
+        return "date unknown"
+    try:
+        day = dt.date.fromisoformat(published)
+    except ValueError:
+        return published
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def _quote_text(quote: Quote) -> str:
+    """The quote escaped, with its casualty figures emphasised (offsets index the quote)."""
+    pieces, cursor = [], 0
+    for figure in sorted(quote.figures, key=lambda f: f.start):
+        if figure.start < cursor or figure.end > len(quote.text):
+            continue  # overlapping or out-of-range figures are shown as plain text
+        pieces.append(esc(quote.text[cursor:figure.start]))
+        pieces.append(f'<strong class="cqa-figure">{esc(quote.text[figure.start:figure.end])}</strong>')
+        cursor = figure.end
+    pieces.append(esc(quote.text[cursor:]))
+    return "".join(pieces)
+
+
+def _marker(quote: Quote, number: int) -> str:
+    title = esc(f"Open the article: {quote.title}")
+    return f'<a class="cqa-marker" href="{esc(source_href(quote))}" title="{title}">[{number}]</a>'
+
+
+def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
+    before = (f'<span class="cqa-context">{esc(quote.context_before)}</span> '
+              if quote.context_before else "")
+    after = (f' <span class="cqa-context">{esc(quote.context_after)}</span>'
+             if quote.context_after else "")
+    kind = "cqa-quote cqa-nearest" if nearest else "cqa-quote"
+    return (f'<blockquote class="{kind}"><p>{before}<span class="cqa-said">{_quote_text(quote)}</span>'
+            f'{_marker(quote, number)}{after}</p>'
+            f'<p class="cqa-byline">{esc(quote.source)}, {esc(display_date(quote.published))}</p>'
+            "</blockquote>")
+
+
+def _source_item(cited: list[tuple[Quote, int]]) -> str:
+    """One cited document: every marker pointing at it, outlet, title, date, original link."""
+    from assistant.citations import quote_link
+
+    quote = cited[0][0]
+    markers = "".join(f'<span class="cqa-num">[{number}]</span>' for _, number in cited)
+    link = http_url(quote_link(quote))
+    original = (f' · <a class="cqa-original" href="{esc(link)}">{esc(_host(link))} ↗</a>'
+                if link else "")
+    also = ""
+    if quote.also_in:
+        names = ", ".join(esc(ref.source) for ref in quote.also_in)
+        also = f'<span class="cqa-also"> · same wording also in {names}</span>'
+    return (f'<li>{markers} <span class="cqa-outlet">{esc(quote.source)}</span>'
+            f' · <a class="cqa-title" href="{esc(source_href(quote))}">{esc(quote.title)}</a>'
+            f' · <time>{esc(display_date(quote.published))}</time>{original}{also}</li>')
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).netloc
+    return host[4:] if host.startswith("www.") else host
+
+
+def numbered(quotes: Sequence[Quote]) -> list[tuple[Quote, int]]:
+    """Each quote with its citation number: its marker, or its position when unmarked."""
+    return [(quote, quote.marker or position) for position, quote in enumerate(quotes, start=1)]
+
+
+def _comparison_table(answer: Answer) -> str:
+    """The casualty figures side by side, one column per outlet and date (citations.comparison)."""
+    from assistant.citations import COMPARISON_NOTE, comparison
+
+    groups = comparison(answer)
+    if not any(group["figures"] for group in groups):
+        return ""
+    categories = sorted({figure["category"] for group in groups for figure in group["figures"]})
+    head = "".join(f"<th>{esc(group['source'])}<br><small>{esc(display_date(group['published']))}</small></th>"
+                   for group in groups)
+    rows = []
+    for category in categories:
+        cells = []
+        for group in groups:
+            values = [f"{figure['value']} [{figure['marker']}]" for figure in group["figures"]
+                      if figure["category"] == category]
+            cells.append(f"<td>{esc(', '.join(dict.fromkeys(values)) or '—')}</td>")
+        rows.append(f"<tr><th>{esc(category)}</th>{''.join(cells)}</tr>")
+    return (f'<div class="cqa-compare"><p class="cqa-heading">Figures by source</p>'
+            f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="cqa-byline">{esc(COMPARISON_NOTE)}</p></div>')
+
+
+def _sources_list(quotes: Sequence[Quote], heading: str) -> str:
+    by_document: dict[str, list[tuple[Quote, int]]] = {}
+    for quote, number in numbered(quotes):
+        cited = by_document.setdefault(quote.doc_id, [])
+        if number not in (n for _, n in cited):
+            cited.append((quote, number))
+    items = "".join(_source_item(cited) for cited in by_document.values())
+    return f'<div class="cqa-sources"><p class="cqa-heading">{esc(heading)}</p><ol>{items}</ol></div>'
+
+
+def render_answer(answer: Answer) -> str:
+    """The assistant's chat message for `answer`, as HTML with every text escaped.
+
+    Answered: the quotes as block quotes with [n] markers (each opening the article
+    in the app), quieter attribution context around them, a figures table when the
+    outlets disagree, then the sources. Not answered: a plain statement, then the
+    closest passages labelled as not answering (wording from assistant.citations).
+    """
+    from assistant.citations import NEAREST_LABEL, NOT_ANSWERED
+
+    if answer.answered and answer.quotes:
+        quotes = "".join(_blockquote(q, n, nearest=False) for q, n in numbered(answer.quotes))
+        return (f'<div class="cqa-answer">{quotes}{_comparison_table(answer)}'
+                f'{_sources_list(answer.quotes, "Sources")}</div>')
+    notice = f'<p class="cqa-notice"><strong>{esc(NOT_ANSWERED)}</strong></p>'
+    if not answer.nearest:
+        return f'<div class="cqa-answer cqa-unanswered">{notice}</div>'
+    nearest = "".join(_blockquote(q, n, nearest=True) for q, n in numbered(answer.nearest))
+    return (f'<div class="cqa-answer cqa-unanswered">{notice}'
+            f'<p class="cqa-heading">{esc(NEAREST_LABEL)}</p>'
+            f'{nearest}{_sources_list(answer.nearest, "Where these passages come from")}</div>')
+
+
+def render_question(question: str) -> str:
+    """The user's message, shown as the characters typed."""
+    return f'<p class="cqa-question">{esc(question)}</p>'
+
+
+def render_refusal(message: str) -> str:
+    """A one-line reason a question was not asked (too long, unreadable date, ...)."""
+    return f'<p class="cqa-notice cqa-refusal">{esc(message)}</p>'
+
+
+def respond(service: QAService, question: str, sources: Sequence[str] | None,
+            since: str | None, until: str | None) -> str:
+    """Ask `service` and render what comes back; bad input becomes a refusal message."""
+    from assistant.service import QuestionError
+
+    try:
+        answer = service.ask(question, sources=tuple(sources or ()),
+                             since=(since or "").strip() or None, until=(until or "").strip() or None)
+    except QuestionError as error:
+        return render_refusal(str(error))
+    return render_answer(answer)
+
+
+def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
+    """The chat as Gradio Blocks: chatbot, question box, sources and date filters.
+
+    `compact` is the embed view for the widget's panel: no header, filters folded
+    under the chat. Both views expose the same `/ask` client API (JSON answer).
+    """
+    from assistant.citations import answer_to_json
+
+    def add_question(question: str, history: list[dict[str, Any]]):
+        text = (question or "").strip()
+        if not text:
+            return gr.update(), history, ""
+        history = [*history, {"role": "user", "content": render_question(text)}]
+        return gr.update(value="", interactive=False), history, text
+
+    def add_answer(question: str, history: list[dict[str, Any]], sources: list[str] | None,
+                   since: str, until: str):
+        if not question:
+            return history, gr.update(interactive=True)
+        reply = respond(service, question, sources, since, until)
+        return [*history, {"role": "assistant", "content": reply}], gr.update(interactive=True)
+
+    def pick_example(history: list[dict[str, Any]], event: gr.SelectData):
+        return add_question(event.value["text"], history)
+
+    def ask(question: str, sources: list[str] | None = None, since: str | None = None,
+            until: str | None = None) -> dict:
+        """Answer `question` from the corpus: the same JSON as `conflict-qa ask --json`."""
+        from assistant.service import QuestionError
+
+        try:
+            return answer_to_json(service.ask(question, sources=tuple(sources or ()),
+                                              since=since or None, until=until or None))
+        except QuestionError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
+    with gr.Blocks(title=APP_TITLE, analytics_enabled=False, fill_height=True) as blocks:
+        if not compact:
+            gr.HTML(f'<header class="cqa-header"><h1>{esc(APP_TITLE)}</h1><p>Answers are sentences '
+                    "quoted word for word from the stored articles, each with its source. When the "
+                    "articles do not say, the assistant says so.</p></header>")
+        with gr.Row(equal_height=False, elem_classes="cqa-main"):
+            with gr.Column(scale=4, elem_classes="cqa-chat-column"):
+                chatbot = gr.Chatbot(
+                    show_label=False, elem_id="cqa-chat", render_markdown=False, sanitize_html=True,
+                    latex_delimiters=[], feedback_options=None, buttons=["copy"], layout="panel",
+                    height="100%" if compact else 560, min_height=320,
+                    placeholder=(f'<div class="cqa-empty"><h2>{esc(APP_TITLE)}</h2><p>Ask about the '
+                                 "reporting. Every answer is quoted from a stored article.</p></div>"),
+                    examples=[{"text": text} for text in EXAMPLE_QUESTIONS])
+                textbox = gr.Textbox(show_label=False, placeholder="Ask a question about the reporting…",
+                                     submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
+                                     lines=1, max_lines=4)
+            filters = gr.Accordion("Filters", open=False) if compact else gr.Column(
+                scale=1, min_width=220, elem_classes="cqa-filters")
+            with filters:
+                sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
+                                      label="Sources", info="All sources when none is chosen",
+                                      elem_id="cqa-sources")
+                since = gr.Textbox(label="From", placeholder="YYYY-MM-DD", elem_id="cqa-since",
+                                   info="Also YYYY-MM or YYYY")
+                until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="cqa-until")
+        pending = gr.State("")
+
+        answer_inputs = [pending, chatbot, sources, since, until]
+        textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],
+                       queue=False, api_visibility="private").then(
+            add_answer, answer_inputs, [chatbot, textbox], api_visibility="private")
+        chatbot.example_select(pick_example, [chatbot], [textbox, chatbot, pending],
+                               queue=False, api_visibility="private").then(
+            add_answer, answer_inputs, [chatbot, textbox], api_visibility="private")
+        # The index may be rebuilt while the page is open: offer its current sources.
+        blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
+                    queue=False, api_visibility="private")
+        gr.api(ask, api_name="ask")
+    return blocks
