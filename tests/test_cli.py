@@ -1,0 +1,141 @@
+"""`conflict-qa build` and `stats` as a user runs them: real subprocesses, real exit codes."""
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.index import current_version, load_index
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFLICT_NEWS = ROOT.parent / "shared" / "data" / "conflict-news" / "conflict_news.jsonl.gz"
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory) -> Path:
+    index_dir = tmp_path_factory.mktemp("index")
+    result = run_cli("build", "--index", str(index_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    return index_dir
+
+
+def test_build_reports_counts_as_json(small_index):
+    result = run_cli("build", "--index", str(small_index), "--json")
+    report = json.loads(result.stdout)
+    for key in ("documents", "chunks", "sentences", "added", "updated", "removed", "unchanged", "embedded_texts", "seconds"):
+        assert key in report
+    assert report["documents"] == 1 and report["unchanged"] == 1 and report["embedded_texts"] == 0
+
+
+def test_stats_shows_sources_dates_and_model(small_index):
+    summary = json.loads(run_cli("stats", "--index", str(small_index), "--json").stdout)
+    assert summary["sources"] == {"JURIST": 1}
+    assert summary["published"]["first"] == "2023-12-31"
+    assert summary["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert summary["bytes"] > 0
+    text = run_cli("stats", "--index", str(small_index)).stdout
+    assert "JURIST" in text and "2023-12-31" in text
+
+
+def test_bad_lines_are_reported_and_skipped(tmp_path):
+    corpus = tmp_path / "news.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "ok", "text": "Two soldiers were wounded.", "source": "AP"}) + "\n"
+        "{not json\n" + json.dumps({"id": "empty"}) + "\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["documents"] == 1
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith(f"{corpus}:2: ") for line in lines)
+    assert any(line.startswith(f"{corpus}:3: ") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_strict_build_fails_and_leaves_the_index_untouched(tmp_path, small_index):
+    corpus = write_jsonl(tmp_path / "news.jsonl", [{"id": "x", "text": "Shelling continued."}, {"title": "no text"}])
+    before = current_version(small_index)
+    result = run_cli("build", "--corpus", str(corpus), "--index", str(small_index), "--strict")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert current_version(small_index) == before
+    assert [d.id for d in load_index(small_index).documents] == ["jurist-2023-12-belgorod-cluster-munitions"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--corpus", "/no/such/place"], "no such file"),
+        (["--corpus", "{empty}"], "no readable documents"),
+        (["--model", "/no/such/model"], "built with model"),
+    ],
+)
+def test_user_mistakes_give_one_error_line(tmp_path, small_index, args, message):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.replace("{empty}", str(empty)) for a in args]
+    result = run_cli("build", "--index", str(small_index), *args)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr
+
+
+def test_missing_index_stats_is_one_error_line(tmp_path):
+    result = run_cli("stats", "--index", str(tmp_path / "none"))
+    assert result.returncode == 1 and result.stderr.startswith("error: no index")
+
+
+@pytest.mark.slow
+def test_killed_build_leaves_the_previous_index_usable(tmp_path):
+    """Kill a full rebuild while it embeds and again the moment it starts writing the new version."""
+    with gzip.open(CONFLICT_NEWS, "rt", encoding="utf-8") as handle:
+        records = [json.loads(line) for _, line in zip(range(600), handle)]
+    small = write_jsonl(tmp_path / "small.jsonl", records[:20])
+    large = write_jsonl(tmp_path / "large.jsonl", records)
+    index_dir = tmp_path / "index"
+    assert run_cli("build", "--corpus", str(small), "--index", str(index_dir)).returncode == 0
+    live = current_version(index_dir)
+
+    def start_rebuild() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "assistant", "build", "--full", "--corpus", str(large), "--index", str(index_dir)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def when_writing_starts() -> bool:
+        return any(p.name != live for p in index_dir.glob("v-*"))
+
+    for kill_when in (lambda: time.monotonic() - started > 8, when_writing_starts):
+        process = start_rebuild()
+        started = time.monotonic()
+        while process.poll() is None and not kill_when():
+            time.sleep(0.005)
+        assert process.poll() is None, "the build finished before it could be killed"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        assert current_version(index_dir) == live
+        stats = run_cli("stats", "--index", str(index_dir), "--json")
+        assert stats.returncode == 0 and json.loads(stats.stdout)["documents"] == 20
+        assert len(load_index(index_dir).documents) == 20
+
+    # The next build cleans up what the killed ones left and succeeds.
+    result = run_cli("build", "--corpus", str(large), "--index", str(index_dir), "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["documents"] == 600
+    assert len(list(index_dir.glob("v-*"))) == 2
