@@ -20,11 +20,12 @@ CURRENT at it, so a build killed at any moment leaves the previous index usable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from assistant.records import Document
+from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -299,7 +301,7 @@ def build_index(
         raise IndexUnavailable("the corpus has no documents to index")
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    with _BuildLock(index_dir):
+    with _build_lock(index_dir):
         previous = {} if full else _previous_rows(index_dir, settings.model)
         changed = [d for d in documents if previous.get(d.id, ("",))[0] != d.content_hash]
         if changed and embedder is None:
@@ -335,6 +337,15 @@ def build_index(
         seconds=round(time.perf_counter() - started, 3), embedding_seconds=round(embedding_seconds, 3),
         index=str(index_dir),
     )
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    try:
+        with ExclusiveLock(index_dir / ".lock", busy_message=f"another build is running on {index_dir}"):
+            yield
+    except BusyError as error:
+        raise IndexUnavailable(str(error)) from error
 
 
 def _chunk_budget(settings: Any, embedder: Any) -> int:
@@ -416,37 +427,11 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
-    _sync_tree(folder)
+    sync_tree(folder)
     previous_version = current_version(index_dir)
-    _switch_pointer(index_dir, folder.name)
+    replace_file(index_dir / POINTER, folder.name + "\n")
     _remove_old_versions(index_dir, keep={folder.name, previous_version})
     return len(chunk_doc), len(sentence_doc)
-
-
-def _sync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    _sync_dir(folder)
-
-
-def _sync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _switch_pointer(index_dir: Path, version: str) -> None:
-    temporary = index_dir / f".{POINTER}.{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(version + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, index_dir / POINTER)
-    _sync_dir(index_dir)
 
 
 def _remove_old_versions(index_dir: Path, *, keep: set[str | None]) -> None:
@@ -458,27 +443,4 @@ def _remove_old_versions(index_dir: Path, *, keep: set[str | None]) -> None:
         if path.is_dir() and path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
     for stale in index_dir.glob(f".{POINTER}.*"):
-        stale.unlink(missing_ok=True)
-
-
-class _BuildLock:
-    """An exclusive lock on the index folder, so two builds never interleave."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self._path = index_dir / ".lock"
-        self._handle = None
-
-    def __enter__(self) -> _BuildLock:
-        import fcntl
-
-        self._handle = open(self._path, "w")
-        try:
-            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            self._handle.close()
-            raise IndexUnavailable(f"another build is running on {self._path.parent}") from error
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._handle is not None:
-            self._handle.close()
+        stale.unlink(missing_ok=True)  # a pointer write cut short by a kill

@@ -110,3 +110,15 @@ def test_only_the_live_and_previous_versions_stay_on_disk(tmp_path, embedder):
         build_index([document("a", f"Round {round_number} of reporting.")], settings=settings, embedder=embedder)
     versions = sorted(p.name for p in tmp_path.glob("v-*"))
     assert len(versions) == 2 and current_version(tmp_path) in versions
+
+
+def test_a_second_build_at_the_same_time_is_refused(tmp_path, embedder):
+    from assistant.storage import ExclusiveLock
+
+    settings = Settings(index_dir=tmp_path)
+    build_index([document("a", "First report.")], settings=settings, embedder=embedder)
+    live = current_version(tmp_path)
+    with ExclusiveLock(tmp_path / ".lock", busy_message="held by the test"):
+        with pytest.raises(IndexUnavailable, match="another build is running"):
+            build_index([document("a", "Second report.")], settings=settings, embedder=embedder)
+    assert current_version(tmp_path) == live
