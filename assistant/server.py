@@ -12,19 +12,27 @@ Gradio's file, upload and proxy routes are closed: the UI needs none of them, an
 nothing under the index or corpus folders can be fetched.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI reads the route signatures'
+# annotations at runtime, and nested route functions cannot resolve strings.
 import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import gradio as gr
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from assistant.citations import answer_to_json
+from assistant.pages import api_docs_page, source_page
 from assistant.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings
+from assistant.ui import APP_TITLE, build_chat
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from assistant.service import QAService
 
 MAX_BODY_BYTES = 64 * 1024
@@ -38,7 +46,7 @@ CLOSED_GRADIO_ROUTES = (
 )
 """Gradio routes that serve or accept files; the chat uses none of them."""
 
-STATIC_FILES = {"widget.js": "text/javascript", "source.css": "text/css", "app.css": "text/css"}
+STATIC_FILES = {"widget.js": "text/javascript", "source.css": "text/css"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +63,15 @@ class ServerSettings:
     port: int = 7860
     api_origins: tuple[str, ...] = ()
     embed_origins: tuple[str, ...] = ("*",)
+
+
+class AskRequest(BaseModel):
+    """The body of POST /api/ask."""
+
+    question: str = Field(description="The question, at most 1,000 characters.")
+    sources: list[str] = Field(default_factory=list, description="Only these outlets (all when empty).")
+    since: str | None = Field(default=None, description="Earliest publication date: YYYY-MM-DD, YYYY-MM or YYYY.")
+    until: str | None = Field(default=None, description="Latest publication date, same forms.")
 
 
 def static_text(name: str) -> str:
@@ -114,25 +131,9 @@ def _frame_ancestors(origins: tuple[str, ...]) -> str | None:
     return " ".join(["'self'", *origins])
 
 
-def create_app(service: QAService, *, server: ServerSettings, settings: Settings) -> FastAPI:
+def create_app(service: "QAService", *, server: ServerSettings, settings: Settings) -> FastAPI:
     """The whole app over `service`. Nothing is started; `serve` runs it with uvicorn."""
-    import gradio as gr
-    from fastapi import FastAPI, Query, Request
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.middleware.cors import CORSMiddleware
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
-    from pydantic import BaseModel, Field
-
-    from assistant.citations import answer_to_json
-    from assistant.pages import api_docs_page, source_page
     from assistant.service import QuestionError
-    from assistant.ui import APP_TITLE, build_chat
-
-    class AskRequest(BaseModel):
-        question: str = Field(description="The question, at most 1,000 characters.")
-        sources: list[str] = Field(default_factory=list, description="Only these outlets (all when empty).")
-        since: str | None = Field(default=None, description="Earliest publication date: YYYY-MM-DD, YYYY-MM or YYYY.")
-        until: str | None = Field(default=None, description="Latest publication date, same forms.")
 
     app = FastAPI(title=f"{APP_TITLE} API", version="1", docs_url=None, redoc_url=None,
                   description="Quoted, source-cited answers over the stored conflict reporting.")
@@ -160,9 +161,12 @@ def create_app(service: QAService, *, server: ServerSettings, settings: Settings
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        return JSONResponse({"error": f"{where or 'request'}: {first.get('msg', 'invalid')}"},
-                            status_code=400)
+        if first.get("type") == "json_invalid":
+            message = 'the body is not JSON: send {"question": "...", "sources": [], "since": null}'
+        else:
+            where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query"))
+            message = f"{where or 'request'}: {first.get('msg', 'invalid')}"
+        return JSONResponse({"error": message}, status_code=400)
 
     @app.get("/api/sources", tags=["api"], summary="The outlets in the index")
     def sources() -> dict[str, list[str]]:
@@ -206,7 +210,7 @@ def create_app(service: QAService, *, server: ServerSettings, settings: Settings
         primary_hue="slate", neutral_hue="slate",
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
-    css = static_text("app.css")
+    css = {False: static_text("app.css"), True: static_text("app.css") + static_text("embed.css")}
     never_serve = [str(Path(settings.index_dir).resolve()), str(DEFAULT_CORPUS_DIR.resolve())]
     for path, compact in (("/embed", True), ("/", False)):
         blocks = build_chat(service, compact=compact)
@@ -214,7 +218,7 @@ def create_app(service: QAService, *, server: ServerSettings, settings: Settings
         gr.mount_gradio_app(app, blocks, path=path, server_name=server.host, server_port=server.port,
                             footer_links=[] if compact else ["api"], run_history=False,
                             allowed_paths=[], blocked_paths=never_serve, ssr_mode=False, pwa=False,
-                            mcp_server=False, enable_monitoring=False, theme=theme, css=css)
+                            mcp_server=False, enable_monitoring=False, theme=theme, css=css[compact])
     return app
 
 

@@ -242,19 +242,22 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
             gr.HTML(f'<header class="cqa-header"><h1>{esc(APP_TITLE)}</h1><p>Answers are sentences '
                     "quoted word for word from the stored articles, each with its source. When the "
                     "articles do not say, the assistant says so.</p></header>")
-        with gr.Row(equal_height=False, elem_classes="cqa-main"):
+        # The compact view stacks the filters under the chat; the full view puts them beside it.
+        layout = (gr.Column(elem_classes="cqa-main") if compact
+                  else gr.Row(equal_height=False, elem_classes="cqa-main"))
+        with layout:
             with gr.Column(scale=4, elem_classes="cqa-chat-column"):
                 chatbot = gr.Chatbot(
                     show_label=False, elem_id="cqa-chat", render_markdown=False, sanitize_html=True,
                     latex_delimiters=[], feedback_options=None, buttons=["copy"], layout="panel",
-                    height="100%" if compact else 560, min_height=320,
+                    height=520 if compact else 560, min_height=240,
                     placeholder=(f'<div class="cqa-empty"><h2>{esc(APP_TITLE)}</h2><p>Ask about the '
                                  "reporting. Every answer is quoted from a stored article.</p></div>"),
                     examples=[{"text": text} for text in EXAMPLE_QUESTIONS])
                 textbox = gr.Textbox(show_label=False, placeholder="Ask a question about the reporting…",
                                      submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
                                      lines=1, max_lines=4)
-            filters = gr.Accordion("Filters", open=False) if compact else gr.Column(
+            filters = gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact else gr.Column(
                 scale=1, min_width=220, elem_classes="cqa-filters")
             with filters:
                 sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
