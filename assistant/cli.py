@@ -121,3 +121,27 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"  {count:6,}  {name}")
     if len(sources) > 20:
         click.echo(f"  ... and {len(sources) - 20:,} more (see --json)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", envvar="CONFLICT_QA_HOST", show_default=True,
+              help="Address to listen on; 0.0.0.0 exposes the app to the network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, envvar="CONFLICT_QA_PORT",
+              show_default=True, help="Port to listen on.")
+@index_option
+@model_option
+@click.option("--api-origins", default="", envvar="CONFLICT_QA_API_ORIGINS",
+              help="Comma-separated origins whose pages may call /api/* from a browser (CORS). "
+                   "Default: none.")
+@click.option("--embed-origins", default="*", envvar="CONFLICT_QA_EMBED_ORIGINS", show_default=True,
+              help="Comma-separated origins whose pages may show the chat in a frame (the widget); "
+                   "* means any.")
+def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, embed_origins: str) -> None:
+    """Serve the chat, the embeddable widget and the HTTP API (builds the default index if missing)."""
+    from assistant.server import ServeError, ServerSettings, parse_origins
+    from assistant.server import serve as run_server
+
+    server = ServerSettings(host=host, port=port, api_origins=parse_origins(api_origins),
+                            embed_origins=parse_origins(embed_origins) or ("*",))
+    with user_errors(ServeError):
+        run_server(Settings(index_dir=index_dir, model=model), server)
