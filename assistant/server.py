@@ -125,7 +125,8 @@ async def _json_error(send: Any, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _frame_ancestors(origins: tuple[str, ...]) -> str | None:
+def frame_ancestors(origins: tuple[str, ...]) -> str | None:
+    """The CSP `frame-ancestors` value for `origins`; None (send no header) when any may frame."""
     if not origins or "*" in origins:
         return None  # no header: any page may frame the chat
     return " ".join(["'self'", *origins])
@@ -176,7 +177,7 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
     def health() -> dict[str, Any]:
         return service.health()
 
-    @app.get("/source/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def source(doc_id: str, start: int | None = None, end: int | None = None) -> Response:
         document = service.document(doc_id)
         if document is None:
@@ -203,7 +204,7 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
 
     app.add_middleware(CORSMiddleware, allow_origins=list(server.api_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
-    app.add_middleware(GuardMiddleware, frame_ancestors=_frame_ancestors(server.embed_origins),
+    app.add_middleware(GuardMiddleware, frame_ancestors=frame_ancestors(server.embed_origins),
                        mounts=("", "/embed"))
 
     theme = gr.themes.Soft(
@@ -246,7 +247,7 @@ def ensure_index(settings: Settings) -> str | None:
         raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
     report = build_index(loaded.documents, settings=settings, progress=True)
     return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
-            f"({report.documents:,} documents, {report.sentences:,} sentences).")
+            f"({report.documents:,} document(s), {report.sentences:,} sentences).")
 
 
 def check_port(host: str, port: int) -> None:

@@ -178,3 +178,29 @@ def test_a_rebuild_is_picked_up_without_restart_or_failed_request(app_server) ->
     assert any("9,000 tonnes of grain" in quote["text"] for quote in after["quotes"])
     assert "Harbour Wire" in json.loads(get(f"{app_server.url}/api/sources")[2])["sources"]
     assert statuses and set(statuses) == {200}
+
+
+@pytest.mark.parametrize(("origins", "expected"), [
+    (("*",), None),
+    (("https://news.example", "https://blog.example"),
+     "frame-ancestors 'self' https://news.example https://blog.example"),
+])
+def test_embed_origins_become_the_frame_ancestors_policy(origins, expected) -> None:
+    import asyncio
+
+    from assistant.server import GuardMiddleware, frame_ancestors
+
+    async def page(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"chat"})
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    guard = GuardMiddleware(page, frame_ancestors=frame_ancestors(origins), mounts=("", "/embed"))
+    asyncio.run(guard({"type": "http", "path": "/embed/", "method": "GET", "headers": []}, None, send))
+    headers = dict(sent[0]["headers"])
+
+    assert headers.get(b"content-security-policy", b"").decode() == (expected or "")
