@@ -200,7 +200,11 @@ def test_embed_origins_become_the_frame_ancestors_policy(origins, expected) -> N
         sent.append(message)
 
     guard = GuardMiddleware(page, frame_ancestors=frame_ancestors(origins), mounts=("", "/embed"))
-    asyncio.run(guard({"type": "http", "path": "/embed/", "method": "GET", "headers": []}, None, send))
+    request = {"type": "http", "path": "/embed/", "method": "GET", "headers": []}
+    # Its own thread: Playwright's sync API may hold this thread's event loop.
+    worker = threading.Thread(target=asyncio.run, args=(guard(request, None, send),))
+    worker.start()
+    worker.join()
     headers = dict(sent[0]["headers"])
 
     assert headers.get(b"content-security-policy", b"").decode() == (expected or "")
