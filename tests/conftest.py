@@ -40,11 +40,17 @@ Officials in Kharkiv said <script>alert('body')</script> shelling killed 7 peopl
 
 @dataclass(frozen=True, kw_only=True)
 class RunningApp:
-    """The app under test: its base URL and the corpus and index folders it serves."""
+    """The app under test: its base URL, the corpus and index folders it serves, and the one
+    origin its CORS policy admits."""
 
     url: str
     corpus_dir: Path
     index_dir: Path
+    allowed_api_origin: str = ALLOWED_API_ORIGIN
+
+    def rebuild(self) -> None:
+        """`conflict-qa build` over the corpus folder while the app keeps running."""
+        build_index(self.corpus_dir, self.index_dir)
 
 
 def free_port() -> int:
@@ -154,6 +160,13 @@ class WatchedPage:
                 and urlsplit(url).hostname not in ("127.0.0.1", "localhost")]
 
 
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """test-output/ (gitignored): screenshots to look at after a run."""
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR
+
+
 @pytest.fixture
 def watched_page(browser: object) -> Iterator[WatchedPage]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -163,6 +176,5 @@ def watched_page(browser: object) -> Iterator[WatchedPage]:
     page.on("dialog", lambda dialog: (watched.dialogs.append(dialog.message), dialog.dismiss()))
     context.on("page", lambda popup: popup.on(
         "dialog", lambda dialog: (watched.dialogs.append(dialog.message), dialog.dismiss())))
-    OUTPUT_DIR.mkdir(exist_ok=True)
     yield watched
     context.close()

@@ -16,10 +16,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import ALLOWED_API_ORIGIN, ROOT, build_index
+ROOT = Path(__file__).resolve().parent.parent
 
 BELGOROD = "How many people were killed in Belgorod?"
 ANSWER_KEYS = {"question", "answered", "message", "quotes", "nearest", "nearest_label", "sources",
@@ -97,10 +98,10 @@ def test_sources_health_and_openapi(app_server) -> None:
 
 
 def test_cors_admits_only_the_configured_origin(app_server) -> None:
-    _, allowed, _ = get(f"{app_server.url}/api/sources", {"Origin": ALLOWED_API_ORIGIN})
+    _, allowed, _ = get(f"{app_server.url}/api/sources", {"Origin": app_server.allowed_api_origin})
     _, other, _ = get(f"{app_server.url}/api/sources", {"Origin": "http://elsewhere.example"})
 
-    assert allowed.get("access-control-allow-origin") == ALLOWED_API_ORIGIN
+    assert allowed.get("access-control-allow-origin") == app_server.allowed_api_origin
     assert "access-control-allow-origin" not in {key.lower() for key in other}
 
 
@@ -164,7 +165,7 @@ def test_a_rebuild_is_picked_up_without_restart_or_failed_request(app_server) ->
     asker.start()
     try:
         (app_server.corpus_dir / "odesa.md").write_text(NEW_DOCUMENT, encoding="utf-8")
-        build_index(app_server.corpus_dir, app_server.index_dir)
+        app_server.rebuild()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             _, after = ask_get(app_server.url, question=question)

@@ -14,7 +14,6 @@ import pytest
 
 from assistant.records import Answer, Figure, Quote
 from assistant.ui import render_answer, render_question
-from tests.conftest import OUTPUT_DIR
 
 BELGOROD = "How many people were killed in Belgorod?"
 BELGOROD_SENTENCE = "said they killed 18 people, including three children"
@@ -92,7 +91,8 @@ def ask_in_chat(page: object, question: str) -> object:
 
 
 @pytest.mark.browser
-def test_chat_answers_with_a_cited_quote_that_opens_the_article(app_server, watched_page) -> None:
+def test_chat_answers_with_a_cited_quote_that_opens_the_article(app_server, watched_page,
+                                                                screenshot_dir) -> None:
     page = watched_page.page
     page.goto(app_server.url + "/")
     page.get_by_text(BELGOROD).first.wait_for(timeout=60_000)  # example questions on the empty chat
@@ -101,7 +101,7 @@ def test_chat_answers_with_a_cited_quote_that_opens_the_article(app_server, watc
     assert BELGOROD_SENTENCE in answer.locator("blockquote").first.inner_text()
     assert "JURIST" in answer.locator(".cqa-sources").inner_text()
     time.sleep(0.5)
-    page.screenshot(path=str(OUTPUT_DIR / "chat.png"))
+    page.screenshot(path=str(screenshot_dir / "chat.png"))
 
     with page.context.expect_page() as opened:
         answer.locator("a.cqa-marker").first.click()
@@ -142,7 +142,8 @@ def test_a_long_question_is_refused_with_a_message(app_server, watched_page) -> 
 
 
 @pytest.mark.browser
-def test_widget_on_another_origin_opens_the_chat_and_answers(app_server, static_host, watched_page) -> None:
+def test_widget_on_another_origin_opens_the_chat_and_answers(app_server, static_host, watched_page,
+                                                             screenshot_dir) -> None:
     page = watched_page.page
     page.goto(static_host + "/embed.html")
     launcher = page.locator("[data-conflict-qa-widget] .launcher")
@@ -154,6 +155,6 @@ def test_widget_on_another_origin_opens_the_chat_and_answers(app_server, static_
     assert BELGOROD_SENTENCE in answer.inner_text()
     assert answer.locator("a.cqa-marker").first.get_attribute("href").startswith("/source/")
     time.sleep(0.5)
-    page.screenshot(path=str(OUTPUT_DIR / "widget.png"))
+    page.screenshot(path=str(screenshot_dir / "widget.png"))
     assert watched_page.offsite_requests() == []
     assert watched_page.dialogs == []
