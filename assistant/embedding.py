@@ -51,14 +51,27 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Embed `texts`; with `progress`, a bar on stderr counts texts as they are done."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if not progress:
+            return self._encode(list(texts), batch_size)
+        from tqdm import tqdm
+
+        # Longest first, in slices, so the bar advances evenly and padding stays small.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        slice_size = batch_size * 8
+        with tqdm(total=len(texts), unit="text", desc="Embedding", dynamic_ncols=True) as bar:
+            for first in range(0, len(order), slice_size):
+                rows = order[first:first + slice_size]
+                vectors[rows] = self._encode([texts[i] for i in rows], batch_size)
+                bar.update(len(rows))
+        return vectors
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self.model.encode(
-            list(texts),
-            batch_size=batch_size,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
+            texts, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=True
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

@@ -44,6 +44,32 @@ def test_build_reports_counts_as_json(small_index):
     assert report["documents"] == 1 and report["unchanged"] == 1 and report["embedded_texts"] == 0
 
 
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    """Under a pseudo-terminal the build shows a progress bar; piped, it prints none."""
+    pty = pytest.importorskip("pty")
+    command = f"stty rows 40 cols 100; {sys.executable} -m assistant build --index {tmp_path / 'tty'}"
+    output = bytearray()
+
+    def read(fd: int) -> bytes:
+        data = os.read(fd, 4096)
+        output.extend(data)
+        return data
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execvp("sh", ["sh", "-c", command])
+    try:
+        while True:
+            read(fd)
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
+    assert "Embedding: 100%" in output.decode("utf-8", "replace")
+    piped = run_cli("build", "--index", str(tmp_path / "piped"))
+    assert piped.returncode == 0 and "Embedding" not in piped.stderr
+
+
 def test_stats_shows_sources_dates_and_model(small_index):
     summary = json.loads(run_cli("stats", "--index", str(small_index), "--json").stdout)
     assert summary["sources"] == {"JURIST": 1}
