@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
@@ -23,6 +24,8 @@ from assistant.records import Answer, Quote
 
 if TYPE_CHECKING:
     from assistant.service import QAService
+
+logger = logging.getLogger(__name__)
 
 APP_TITLE = "Ask the reporting"
 EXAMPLE_QUESTIONS = (
@@ -88,7 +91,9 @@ def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
     after = (f' <span class="cqa-context">{esc(quote.context_after)}</span>'
              if quote.context_after else "")
     kind = "cqa-quote cqa-nearest" if nearest else "cqa-quote"
-    return (f'<blockquote class="{kind}"><p>{before}<span class="cqa-said">{_quote_text(quote)}</span>'
+    # Figures are emphasised only in answers: a passage that does not answer makes no claim.
+    said = esc(quote.text) if nearest else _quote_text(quote)
+    return (f'<blockquote class="{kind}"><p>{before}<span class="cqa-said">{said}</span>'
             f'{_marker(quote, number)}{after}</p>'
             f'<p class="cqa-byline">{esc(quote.source)}, {esc(display_date(quote.published))}</p>'
             "</blockquote>")
@@ -219,9 +224,13 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
     def add_answer(question: str, history: list[dict[str, Any]], sources: list[str] | None,
                    since: str, until: str):
         if not question:
-            return history, gr.update(interactive=True)
-        reply = respond(service, question, sources, since, until)
-        return [*history, {"role": "assistant", "content": reply}], gr.update(interactive=True)
+            return history
+        try:
+            reply = respond(service, question, sources, since, until)
+        except Exception:  # noqa: BLE001 - the reader gets one line, the server log the traceback
+            logger.exception("answering %r failed", question[:200])
+            reply = render_refusal("Something went wrong while answering. Please ask again.")
+        return [*history, {"role": "assistant", "content": reply}]
 
     def pick_example(history: list[dict[str, Any]], event: gr.SelectData):
         return add_question(event.value["text"], history)
@@ -257,8 +266,8 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                 textbox = gr.Textbox(show_label=False, placeholder="Ask a question about the reporting…",
                                      submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
                                      lines=1, max_lines=4)
-            filters = gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact else gr.Column(
-                scale=1, min_width=220, elem_classes="cqa-filters")
+            filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact
+                       else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters"))
             with filters:
                 sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
                                       label="Sources", info="All sources when none is chosen",
@@ -269,12 +278,13 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
         pending = gr.State("")
 
         answer_inputs = [pending, chatbot, sources, since, until]
-        textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],
-                       queue=False, api_visibility="private").then(
-            add_answer, answer_inputs, [chatbot, textbox], api_visibility="private")
-        chatbot.example_select(pick_example, [chatbot], [textbox, chatbot, pending],
-                               queue=False, api_visibility="private").then(
-            add_answer, answer_inputs, [chatbot, textbox], api_visibility="private")
+        for asked in (textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],
+                                     queue=False, api_visibility="private"),
+                      chatbot.example_select(pick_example, [chatbot], [textbox, chatbot, pending],
+                                             queue=False, api_visibility="private")):
+            asked.then(add_answer, answer_inputs, chatbot, api_visibility="private").then(
+                lambda: gr.update(interactive=True), None, textbox, queue=False,
+                api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
                     queue=False, api_visibility="private")
