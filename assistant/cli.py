@@ -123,6 +123,128 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"  ... and {len(sources) - 20:,} more (see --json)")
 
 
+def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """(line number, question) per non-blank line: plain text, or JSON with a `question` field."""
+    handle = sys.stdin if str(path) == "-" else open(path, encoding="utf-8", errors="replace")
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.rstrip("\r\n")
+            if not text.strip():
+                continue
+            if text.lstrip().startswith("{"):
+                try:
+                    record = json.loads(text)
+                except ValueError:
+                    yield number, text
+                    continue
+                yield number, record.get("question") if isinstance(record, dict) else text
+            else:
+                yield number, text
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--questions", "questions_file", type=click.Path(path_type=Path, allow_dash=True),
+              help="File with one question per line (text or JSON with a \"question\" field); - reads stdin.")
+@index_option
+@model_option
+@click.option("--source", "sources", multiple=True, help="Only this outlet (repeatable; matches one of several).")
+@click.option("--since", default=None, help="Only reports published on or after (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--until", default=None, help="Only reports published on or before (YYYY-MM-DD, YYYY-MM, YYYY).")
+@json_option
+def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str,
+        sources: tuple[str, ...], since: str | None, until: str | None, as_json: bool) -> None:
+    """Answer QUESTION with quoted, cited sentences from the corpus (or say it cannot)."""
+    from assistant.citations import answer_to_json, render_text
+    from assistant.questions import QuestionError, clean_question
+    from assistant.service import QAService, make_filters
+
+    if (question is None) == (questions_file is None):
+        fail("give either a QUESTION or --questions FILE")
+    if questions_file is not None and str(questions_file) != "-" and not questions_file.is_file():
+        fail(f"no such questions file: {questions_file}")
+    with user_errors(QuestionError):
+        make_filters(sources, since, until)
+        if question is not None:
+            clean_question(question)
+        service = QAService(Settings(index_dir=index_dir, model=model))
+    if question is not None:
+        with user_errors(QuestionError):
+            answer = service.ask(question, sources=sources, since=since, until=until)
+        click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False) if as_json else render_text(answer))
+        return
+    failures = 0
+    for number, item in _read_question_lines(questions_file):
+        try:
+            answer = service.ask(item, sources=sources, since=since, until=until)
+        except QuestionError as error:
+            failures += 1
+            click.echo(f"error: {questions_file}:{number}: {error}", err=True)
+            if as_json:
+                click.echo(json.dumps({"line": number, "question": item if isinstance(item, str) else None,
+                                       "error": str(error)}, ensure_ascii=False))
+            continue
+        click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False) if as_json
+                   else render_text(answer) + "\n")
+    if failures:
+        sys.exit(1)
+
+
+@main.command(name="eval")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Index folder. SQuAD files: where their index is built/cached (default: a folder under "
+                   "the user cache keyed by file hash and model). JSONL files: the index asked (default index/).")
+@model_option
+@click.option("--limit", type=int, default=None, help="Ask a random sample of N questions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
+@click.option("--articles", type=click.Choice(["all", "even", "odd"]), default="all", show_default=True,
+              help="Questions of even-numbered articles (tuning half), odd-numbered (holdout) or all.")
+@click.option("--foreign-index", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Ask the questions against another corpus's index instead: all should be declined.")
+@click.option("--details", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write one JSON line per question to this file.")
+@json_option
+def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | None, seed: int,
+                 articles: str, foreign_index: Path | None, details: Path | None, as_json: bool) -> None:
+    """Measure retrieval, quotes, abstention and latency on a SQuAD JSON(.gz) or JSONL question file."""
+    from dataclasses import asdict
+
+    from assistant.eval_data import EvalDataError
+    from assistant.evaluation import evaluate, plan_eval, render_report
+
+    with user_errors(EvalDataError, ValueError):
+        if limit is not None and limit < 1:
+            fail("--limit must be at least 1")
+        plan = plan_eval(file, index_dir=index_dir, default_index=DEFAULT_INDEX_DIR, model=model,
+                         articles=articles, limit=limit, seed=seed, foreign_index=foreign_index)
+        if not plan.questions:
+            fail(f"{file}: no questions to ask")
+        from assistant.embedding import load_embedder
+        from assistant.service import QAService
+
+        embedder = load_embedder(model)
+        settings = Settings(index_dir=plan.index_dir, model=model)
+        if plan.documents:
+            from assistant.index import build_index
+
+            build_index(plan.documents, settings=settings, embedder=embedder, progress=sys.stderr.isatty())
+        service = QAService(settings, embedder=embedder)
+        progress = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            progress = lambda items: tqdm(items, desc="questions", unit="q")  # noqa: E731
+        report, results = evaluate(service, plan.questions, progress=progress)
+    report = {"file": str(file), "index": str(plan.index_dir), "articles": articles,
+              "limit": limit, "seed": seed, "foreign_index": foreign_index is not None, **report}
+    if details is not None:
+        with open(details, "w", encoding="utf-8") as handle:
+            for result in results:
+                handle.write(json.dumps(asdict(result)) + "\n")
+    click.echo(json.dumps(report) if as_json else render_report(report))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", envvar="CONFLICT_QA_HOST", show_default=True,
               help="Address to listen on; 0.0.0.0 exposes the app to the network.")

@@ -1,0 +1,289 @@
+"""Measuring the assistant: retrieval recall, quote hits, abstention and latency.
+
+`evaluate` asks every question through a `QAService` (the same path as the CLI)
+and, from the same query embedding, also ranks with BM25 only, dense only and
+RRF, so one run reports the full system next to those baselines. `summarize`
+turns per-question results into the report; it is pure and tested on its own.
+
+Definitions (answerable questions only unless said otherwise):
+- passage recall@k: a gold passage is among the first k passages (SQuAD: the
+  paragraph the question was written on; JSONL: a passage containing an answer).
+- quote hit@1 / hit@3: the first quote / one of the first three quotes contains
+  a gold answer, case-insensitively. An abstention is a miss.
+- abstention precision: declined questions that should be declined / declined;
+  recall: should-be-declined questions that were declined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.eval_data import EvalQuestion
+from assistant.records import Document
+from assistant.ranking import PASSAGES_PER_QUESTION
+from assistant.retrieval import FusionMethod, SearchIndex, fuse, top_rows
+
+RECALL_AT = (1, 5, 20)
+BASELINES = (FusionMethod.BM25, FusionMethod.DENSE, FusionMethod.RRF)
+MODES = ("hybrid", "bm25", "dense", "rrf")
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """True when `text` contains any non-empty answer, ignoring case."""
+    folded = text.casefold()
+    return any(answer.strip() and answer.strip().casefold() in folded for answer in answers)
+
+
+def select_questions(questions: Sequence[EvalQuestion], *, articles: str = "all",
+                     limit: int | None = None, seed: int = 0) -> tuple[EvalQuestion, ...]:
+    """The questions to ask: of even/odd-numbered articles (or all), then a seeded sample.
+
+    `articles` is "all", "even" (the tuning half) or "odd" (the holdout half);
+    the sample keeps file order.
+    """
+    if articles not in ("all", "even", "odd"):
+        raise ValueError(f"--articles must be all, even or odd, not '{articles}'")
+    chosen = [q for q in questions
+              if articles == "all" or (q.article % 2 == 0) == (articles == "even")]
+    if limit is not None and limit < len(chosen):
+        keep = set(random.Random(seed).sample(range(len(chosen)), limit))
+        chosen = [q for position, q in enumerate(chosen) if position in keep]
+    return tuple(chosen)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionResult:
+    """What one question got: per mode, the rank of the first relevant passage and quote.
+
+    Ranks are 1-based; None means not found (within `RECALL_AT[-1]` passages, within
+    the quotes given). `answered` and the latencies are those of the full system.
+    """
+
+    question_id: str
+    answerable: bool
+    answered: bool
+    passage_rank: dict[str, int | None] = field(default_factory=dict)
+    quote_rank: dict[str, int | None] = field(default_factory=dict)
+    elapsed_ms: float = 0.0
+    embed_ms: float = 0.0
+    quotes: int = 0
+    slice_violations: int = 0
+    support: float | None = None
+
+
+def _first_rank(flags: Iterable[bool]) -> int | None:
+    for position, flag in enumerate(flags, start=1):
+        if flag:
+            return position
+    return None
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if len(values) else None
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
+    """The evaluation report as a JSON-ready dict (see the module docstring for definitions)."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    modes: dict[str, Any] = {}
+    for mode in MODES:
+        ranks = [r.passage_rank.get(mode) for r in answerable]
+        quote_ranks = [r.quote_rank.get(mode) for r in answerable]
+        modes[mode] = {
+            **{f"passage_recall@{k}": _ratio(sum(1 for rank in ranks if rank and rank <= k), len(ranks))
+               for k in RECALL_AT},
+            "quote_hit@1": _ratio(sum(1 for rank in quote_ranks if rank == 1), len(quote_ranks)),
+            "quote_hit@3": _ratio(sum(1 for rank in quote_ranks if rank and rank <= 3), len(quote_ranks)),
+        }
+    declined = [r for r in results if not r.answered]
+    correctly_declined = sum(1 for r in declined if not r.answerable)
+    latencies = [r.elapsed_ms for r in results]
+    embeds = [r.embed_ms for r in results]
+    p50, embed_p50 = _percentile(latencies, 50), _percentile(embeds, 50)
+    return {
+        "questions": len(results),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "modes": modes,
+        "abstention": {
+            "answered_when_answerable": _ratio(sum(1 for r in answerable if r.answered), len(answerable)),
+            "declined_when_unanswerable": _ratio(correctly_declined, len(unanswerable)),
+            "precision": _ratio(correctly_declined, len(declined)),
+            "recall": _ratio(correctly_declined, len(unanswerable)),
+        },
+        "latency_ms": {
+            "p50": p50, "p95": _percentile(latencies, 95),
+            "embed_p50": embed_p50, "embed_p95": _percentile(embeds, 95),
+            "p50_over_embed_p50": round(p50 / embed_p50, 2) if p50 and embed_p50 else None,
+        },
+        "exact_slices": {"quotes": sum(r.quotes for r in results),
+                         "violations": sum(r.slice_violations for r in results)},
+    }
+
+
+def _passage_hits(index: SearchIndex, rows: np.ndarray, question: EvalQuestion) -> list[bool]:
+    if question.doc_id is not None:
+        return [index.documents[index.chunk_doc[row]].id == question.doc_id for row in rows]
+    return [contains_answer(index.documents[index.chunk_doc[row]].text[
+        index.chunk_start[row]:index.chunk_end[row]], question.answers) for row in rows]
+
+
+def _baseline_sentences(index: SearchIndex, details: Any, method: FusionMethod,
+                        fused: np.ndarray) -> list[int]:
+    """The three best sentences of a single-method pipeline (no learned ranker)."""
+    passages = top_rows(fused, PASSAGES_PER_QUESTION)
+    if len(passages) == 0:
+        return []
+    rows = np.concatenate([index.chunk_sentences[int(chunk)] for chunk in passages]).astype(np.int64)
+    if len(rows) == 0:
+        return []
+    dense = index.sentence_vectors[rows] @ details.query_vector
+    bm25 = details.sentence_bm25[rows]
+    if method is FusionMethod.BM25:
+        scores = bm25.astype(np.float64)
+    elif method is FusionMethod.DENSE:
+        scores = dense.astype(np.float64)
+    else:
+        scores = np.zeros(len(rows))
+        for values in (dense, bm25):
+            order = np.argsort(-values, kind="stable")
+            scores[order] += 1.0 / (60 + np.arange(1, len(rows) + 1))
+    return [int(rows[i]) for i in np.argsort(-scores, kind="stable")[:3]]
+
+
+def judge(index: SearchIndex, question: EvalQuestion, details: Any,
+          document: Callable[[str], Any]) -> QuestionResult:
+    """Score one asked question under the full system and every baseline.
+
+    `document(doc_id)` returns the stored document, against which every quote
+    is checked to be an exact slice (`text == document.text[start:end]`).
+    """
+    answer = details.answer
+    ranking = details.ranking
+    passage_rank: dict[str, int | None] = {}
+    quote_rank: dict[str, int | None] = {}
+    deepest = RECALL_AT[-1]
+    passage_rank["hybrid"] = _first_rank(_passage_hits(index, top_rows(ranking.fused, deepest), question))
+    quote_rank["hybrid"] = _first_rank(contains_answer(q.text, question.answers) for q in answer.quotes)
+    for method in BASELINES:
+        fused = fuse(ranking.passage_scores, method)
+        passage_rank[method.value] = _first_rank(_passage_hits(index, top_rows(fused, deepest), question))
+        sentences = _baseline_sentences(index, details, method, fused)
+        quote_rank[method.value] = _first_rank(
+            contains_answer(index.sentence_text(row), question.answers) for row in sentences)
+    violations = 0
+    for quote in (*answer.quotes, *answer.nearest):
+        stored = document(quote.doc_id)
+        if stored is None or stored.text[quote.start:quote.end] != quote.text:
+            violations += 1
+    return QuestionResult(
+        question_id=question.id, answerable=bool(question.answers), answered=answer.answered,
+        passage_rank=passage_rank, quote_rank=quote_rank, elapsed_ms=answer.elapsed_ms,
+        embed_ms=details.embed_ms, quotes=len(answer.quotes) + len(answer.nearest),
+        slice_violations=violations,
+        support=round(float(ranking.support.max()), 4) if len(ranking.support) else None,
+    )
+
+
+def evaluate(service: Any, questions: Sequence[EvalQuestion], *,
+             progress: Callable[[Iterable[EvalQuestion]], Iterable[EvalQuestion]] | None = None,
+             ) -> tuple[dict[str, Any], list[QuestionResult]]:
+    """Ask every question through `service` and summarize; returns (report, per-question results)."""
+    results = []
+    for question in (progress(questions) if progress else questions):
+        details = service.ask_details(question.question)
+        results.append(judge(service.search_index, question, details, service.document))
+    return summarize(results), results
+
+
+def eval_cache_dir(path: Path, model: str) -> Path:
+    """Default index folder for a SQuAD file: the user cache, keyed by file hash and model.
+
+    `$XDG_CACHE_HOME/conflict-qa/eval/<file name>-<16 hex of SHA-256>-<model>`, so
+    re-running on the same file and model reuses the built index.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    model_slug = re.sub(r"[^A-Za-z0-9.-]+", "_", model).strip("_")[-60:]
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "_", path.name)[:60]
+    return cache_home / "conflict-qa" / "eval" / f"{stem}-{digest.hexdigest()[:16]}-{model_slug}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvalPlan:
+    """What an eval run asks and against which index."""
+
+    questions: tuple[EvalQuestion, ...]
+    index_dir: Path
+    documents: tuple[Document, ...] = ()
+
+
+def plan_eval(path: Path, *, index_dir: Path | None, default_index: Path, model: str,
+              articles: str = "all", limit: int | None = None, seed: int = 0,
+              foreign_index: Path | None = None) -> EvalPlan:
+    """Read FILE and decide the index to ask.
+
+    A SQuAD file brings its own corpus: its index is built in `index_dir` (default
+    `eval_cache_dir`) or reused from there. A JSONL file is asked against
+    `index_dir` (default `default_index`). With `foreign_index`, the questions are
+    asked against that other corpus's index instead, and every one should be declined.
+    """
+    from dataclasses import replace
+
+    from assistant.eval_data import is_squad_file, load_question_file, load_squad
+
+    squad = load_squad(path) if is_squad_file(path) else None
+    questions = squad.questions if squad else load_question_file(path)
+    chosen = select_questions(questions, articles=articles, limit=limit, seed=seed)
+    if foreign_index is not None:
+        return EvalPlan(questions=tuple(replace(q, answers=(), doc_id=None) for q in chosen),
+                        index_dir=foreign_index)
+    if squad is not None:
+        return EvalPlan(questions=chosen, index_dir=index_dir or eval_cache_dir(path, model),
+                        documents=squad.documents)
+    return EvalPlan(questions=chosen, index_dir=index_dir or default_index)
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """The report as a small table for a terminal."""
+    def show(value: float | None) -> str:
+        return "   -  " if value is None else f"{value:6.3f}"
+
+    lines = [f"{report.get('file', '')}: {report['questions']:,} questions "
+             f"({report['answerable']:,} answerable, {report['unanswerable']:,} should be declined)",
+             "", "mode     recall@1 recall@5 recall@20  hit@1  hit@3"]
+    for mode, figures in report["modes"].items():
+        lines.append(f"{mode:8s} {show(figures['passage_recall@1'])}   {show(figures['passage_recall@5'])}  "
+                     f"{show(figures['passage_recall@20'])}  {show(figures['quote_hit@1'])} "
+                     f"{show(figures['quote_hit@3'])}")
+    abstention = report["abstention"]
+    latency = report["latency_ms"]
+    lines += [
+        "(hybrid is the full system; bm25/dense/rrf rank passages and sentences with that method alone)",
+        "",
+        f"answered when answerable {show(abstention['answered_when_answerable'])}   "
+        f"declined when unanswerable {show(abstention['declined_when_unanswerable'])}",
+        f"abstention precision {show(abstention['precision'])}   recall {show(abstention['recall'])}",
+        f"latency p50 {latency['p50']} ms, p95 {latency['p95']} ms; question embedding alone p50 "
+        f"{latency['embed_p50']} ms (p50 ratio {latency['p50_over_embed_p50']})",
+        f"quotes checked as exact slices: {report['exact_slices']['quotes']:,}, "
+        f"violations: {report['exact_slices']['violations']}",
+    ]
+    return "\n".join(lines)

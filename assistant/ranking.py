@@ -1,0 +1,246 @@
+"""Scoring candidate sentences: which sentence of the top passages answers the question?
+
+Each candidate gets a small vector of features (passage relevance, sentence
+similarity, overlap of the question's terms with the sentence and its
+neighbours, answer-type cues) and two linear scores:
+
+- `features @ SENTENCE_WEIGHTS` orders the candidates of one question: a
+  listwise (softmax) model, so score differences are log-odds between candidates;
+- `features @ ANSWER_WEIGHTS` is a pointwise logistic regression, an absolute
+  "does this sentence answer" logit, used to decide whether to answer at all.
+
+Both are fitted by `bench/eval_fit.py` on the even-numbered articles of SQuAD
+v1.1 dev (label: the sentence contains a gold answer) and checked on the
+odd-numbered ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.questions import AnswerKind
+from assistant.retrieval import (
+    FusionMethod, PassageScores, SearchFilters, SearchIndex, bm25_scores, date_matches, fuse,
+    query_bigrams, query_terms, score_passages, top_rows,
+)
+
+FEATURE_NAMES = (
+    "bias", "passage_fused", "passage_dense", "passage_bm25_rel", "passage_log_rank",
+    "sentence_dense", "sentence_dense_gap", "sentence_bm25_rel", "coverage", "coverage_gap",
+    "window_coverage", "title_coverage", "novel_number", "novel_date", "novel_name",
+    "kind_missing", "log_length", "first_sentence", "novelty", "passage_dense_gap", "fused_gap",
+    "neighbor_dense", "coverage_gap_in_passage", "dense_gap_in_passage", "sentence_bm25_log",
+    "top_passage_coverage", "rarest_term_present", "bigram_overlap", "passage_coverage",
+    "passage_coverage_gap",
+)
+
+SENTENCE_WEIGHTS = np.array([
+    -4.0, 0.0, 2.0, 0.5, -0.5, 3.0, 3.0, 0.5, 2.0, 2.0,
+    0.5, 0.0, 1.0, 1.0, 0.5, -1.0, 0.0, 0.0, 0.5, 0.0, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+], dtype=np.float64)
+"""Placeholder weights until bench/eval_fit.py has been run; replaced by its output."""
+ANSWER_WEIGHTS = SENTENCE_WEIGHTS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidates:
+    """Candidate sentences for one question, their passage and their features."""
+
+    rows: np.ndarray
+    passage_rank: np.ndarray
+    features: np.ndarray
+
+    def scores(self, weights: np.ndarray) -> np.ndarray:
+        """Linear score per candidate: `features @ weights`."""
+        return self.features @ weights
+
+
+_NUMBER = re.compile(
+    r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|"
+    r"dozen|dozens)\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(1\d{3}|20\d{2})\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|century|centuries|decade)\b|\b\d{1,2}(st|nd|rd|th)\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+
+
+def _novel(pattern: re.Pattern[str], sentence: str, question_lower: str) -> float:
+    return float(any(match.group(0).lower() not in question_lower for match in pattern.finditer(sentence)))
+
+
+def _coverage(terms: frozenset[int], query: Sequence[int], idf: np.ndarray, total: float) -> float:
+    if total <= 0:
+        return 0.0
+    return float(sum(idf[t] for t in query if t in terms)) / total
+
+
+def _neighbor_dense(index: SearchIndex, rows: np.ndarray, docs: np.ndarray,
+                    query_vector: np.ndarray) -> np.ndarray:
+    """Best cosine of the sentence before or after (same document), 0 where there is none."""
+    last = len(index.sentence_doc) - 1
+    best = np.zeros(len(rows))
+    for offset in (-1, 1):
+        neighbours = np.clip(rows + offset, 0, last)
+        same = (index.sentence_doc[neighbours] == docs) & (neighbours != rows)
+        if same.any():
+            cosine = index.sentence_vectors[neighbours[same]] @ query_vector
+            best[same] = np.maximum(best[same], cosine)
+    return best
+
+
+def candidate_features(
+    index: SearchIndex, *, question: str, kind: AnswerKind, query_vector: np.ndarray,
+    query_term_ids: Sequence[int], query_bigram_ids: frozenset[tuple[int, int]],
+    passage_rows: np.ndarray, fused: np.ndarray,
+    passage_dense: np.ndarray, passage_bm25: np.ndarray, sentence_bm25: np.ndarray,
+) -> Candidates:
+    """Features of every sentence in the passages `passage_rows` (best first).
+
+    `fused`, `passage_dense`, `passage_bm25` are per-chunk arrays for the query;
+    `sentence_bm25` is per-sentence. Relative features (`*_rel`, `*_gap`) compare
+    a candidate with the best candidate of the same question, so they carry the
+    ranking; absolute ones (cosines, coverage) also say whether anything fits.
+    """
+    rows_list, ranks_list = [], []
+    for rank, chunk in enumerate(passage_rows):
+        sentences = index.chunk_sentences[int(chunk)]
+        rows_list.append(sentences)
+        ranks_list.append(np.full(len(sentences), rank, dtype=np.int64))
+    if not rows_list or sum(len(rows) for rows in rows_list) == 0:
+        return Candidates(rows=np.zeros(0, np.int64), passage_rank=np.zeros(0, np.int64),
+                          features=np.zeros((0, len(FEATURE_NAMES))))
+    rows = np.concatenate(rows_list).astype(np.int64)
+    ranks = np.concatenate(ranks_list)
+    chunks = index.sentence_chunk[rows]
+    docs = index.sentence_doc[rows]
+    idf = index.term_idf
+    total_idf = float(sum(idf[t] for t in query_term_ids))
+    question_lower = question.lower()
+    question_terms = frozenset(query_term_ids)
+
+    best_bm25 = float(passage_bm25.max()) if len(passage_bm25) else 0.0
+    sentence_dense = index.sentence_vectors[rows] @ query_vector
+    sentence_bm25_here = sentence_bm25[rows]
+    best_sentence_bm25 = float(sentence_bm25_here.max()) if len(rows) else 0.0
+    features = np.zeros((len(rows), len(FEATURE_NAMES)), dtype=np.float64)
+    last = len(index.sentence_doc) - 1
+    for i, row in enumerate(rows):
+        terms = index.sentence_terms[row]
+        window = terms
+        if row > 0 and index.sentence_doc[row - 1] == docs[i]:
+            window = window | index.sentence_terms[row - 1]
+        if row < last and index.sentence_doc[row + 1] == docs[i]:
+            window = window | index.sentence_terms[row + 1]
+        text = index.sentence_text(int(row))
+        novel_number = _novel(_NUMBER, text, question_lower)
+        novel_date = _novel(_DATE, text, question_lower)
+        novel_name = _novel(_NAME, text, question_lower)
+        wanted = {AnswerKind.NUMBER: novel_number, AnswerKind.DATE: novel_date,
+                  AnswerKind.PERSON: novel_name, AnswerKind.PLACE: novel_name}.get(kind, 1.0)
+        features[i, 8] = _coverage(terms, query_term_ids, idf, total_idf)
+        features[i, 10] = _coverage(window, query_term_ids, idf, total_idf)
+        features[i, 11] = _coverage(index.title_terms[docs[i]], query_term_ids, idf, total_idf)
+        features[i, 12] = novel_number * (kind is AnswerKind.NUMBER)
+        features[i, 13] = novel_date * (kind is AnswerKind.DATE)
+        features[i, 14] = novel_name * (kind in (AnswerKind.PERSON, AnswerKind.PLACE))
+        features[i, 15] = float(kind is not AnswerKind.OTHER and wanted == 0.0)
+        features[i, 16] = np.log1p(len(text))
+        features[i, 17] = float(row == 0 or index.sentence_doc[row - 1] != docs[i])
+        features[i, 18] = len(terms - question_terms) / max(len(terms), 1)
+    features[:, 0] = 1.0
+    features[:, 1] = fused[chunks]
+    features[:, 2] = passage_dense[chunks]
+    features[:, 3] = passage_bm25[chunks] / best_bm25 if best_bm25 > 0 else 0.0
+    features[:, 4] = np.log1p(ranks)
+    features[:, 5] = sentence_dense
+    features[:, 6] = sentence_dense - sentence_dense.max()
+    features[:, 7] = sentence_bm25_here / best_sentence_bm25 if best_sentence_bm25 > 0 else 0.0
+    features[:, 9] = features[:, 8] - features[:, 8].max()
+    features[:, 19] = features[:, 2] - float(passage_dense.max())
+    finite = fused[np.isfinite(fused)]
+    features[:, 20] = features[:, 1] - (float(finite.max()) if len(finite) else 0.0)
+    features[:, 21] = _neighbor_dense(index, rows, docs, query_vector)
+    for chunk in np.unique(chunks):
+        same = chunks == chunk
+        features[same, 22] = features[same, 8] - features[same, 8].max()
+        features[same, 23] = sentence_dense[same] - sentence_dense[same].max()
+    features[:, 24] = np.log1p(sentence_bm25_here)
+    features[:, 25] = features[:, 8] * (ranks == 0)
+    rarest = max(query_term_ids, key=lambda term: idf[term]) if query_term_ids else -1
+    passage_terms: dict[int, frozenset[int]] = {}
+    for i, row in enumerate(rows):
+        chunk = int(chunks[i])
+        if chunk not in passage_terms:
+            passage_terms[chunk] = frozenset().union(
+                *(index.sentence_terms[r] for r in index.chunk_sentences[chunk]))
+        features[i, 26] = float(rarest in index.sentence_terms[row])
+        if query_bigram_ids:
+            features[i, 27] = len(query_bigram_ids & index.sentence_bigrams[row]) / len(query_bigram_ids)
+        features[i, 28] = _coverage(passage_terms[chunk], query_term_ids, idf, total_idf)
+    features[:, 29] = features[:, 28] - features[:, 8]
+    return Candidates(rows=rows, passage_rank=ranks, features=features)
+
+
+PASSAGES_PER_QUESTION = 10
+"""Sentences are drawn from this many top passages (SQuAD v1.1 dev recall@10 is about 0.95)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ranking:
+    """Everything one question's retrieval produced, for answering and for evaluation.
+
+    `passage_rows` are chunk rows best first (date-matching passages included);
+    `scores` (ranking) and `support` (answer logit) align with `candidates.rows`;
+    `preferred` marks candidates published on a date the question names.
+    """
+
+    fused: np.ndarray
+    passage_scores: PassageScores
+    passage_rows: np.ndarray
+    candidates: Candidates
+    scores: np.ndarray
+    support: np.ndarray
+    preferred: np.ndarray
+    sentence_bm25: np.ndarray
+
+
+def rank_sentences(
+    index: SearchIndex, *, question: str, kind: AnswerKind, query_vector: np.ndarray,
+    query_tokens: Sequence[str], filters: SearchFilters, date_ranges: Sequence = (),
+    method: FusionMethod | None = None, passages: int = PASSAGES_PER_QUESTION,
+    weights: np.ndarray = SENTENCE_WEIGHTS, answer_weights: np.ndarray = ANSWER_WEIGHTS,
+) -> Ranking:
+    """Retrieve passages, gather their sentences and score them for one question.
+
+    `date_ranges` are (start, end) date pairs the question names: passages
+    published then join the candidates even when ranked lower, and their
+    sentences are `preferred` (shown first).
+    """
+    scores = score_passages(index, query_vector, query_tokens, filters)
+    fused = fuse(scores, method or FusionMethod.WEIGHTED)
+    passage_rows = top_rows(fused, passages)
+    in_range_docs = date_matches(index, date_ranges) if date_ranges else None
+    if in_range_docs is not None and in_range_docs.any():
+        dated = np.where(in_range_docs[index.chunk_doc], fused, -np.inf)
+        seen = set(passage_rows.tolist())
+        extra = [row for row in top_rows(dated, passages) if row not in seen]
+        passage_rows = np.concatenate([passage_rows, np.asarray(extra, dtype=np.int64)])
+    sentence_bm25 = bm25_scores(index.sentence_bm25, query_tokens, len(index.sentence_doc))
+    candidates = candidate_features(
+        index, question=question, kind=kind, query_vector=query_vector,
+        query_term_ids=query_terms(index, query_tokens),
+        query_bigram_ids=query_bigrams(index, query_tokens), passage_rows=passage_rows, fused=fused,
+        passage_dense=scores.dense, passage_bm25=scores.bm25, sentence_bm25=sentence_bm25,
+    )
+    preferred = (in_range_docs[index.sentence_doc[candidates.rows]] if in_range_docs is not None
+                 else np.zeros(len(candidates.rows), dtype=bool))
+    return Ranking(fused=fused, passage_scores=scores, passage_rows=passage_rows,
+                   candidates=candidates, scores=candidates.scores(weights),
+                   support=candidates.scores(answer_weights), preferred=preferred,
+                   sentence_bm25=sentence_bm25)

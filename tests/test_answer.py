@@ -1,0 +1,94 @@
+"""Quote extraction: exact slices, neighbours, duplicate merging, abstention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from answers_support import news_service
+from assistant.answer import QuotePolicy, is_duplicate, make_quote, merge_duplicates, order_candidates, \
+    select_quotes
+from assistant.records import Quote
+
+
+@pytest.fixture(scope="module")
+def index():
+    return news_service().search_index
+
+
+def quote(text, *, doc_id="a", source="Reuters", published="2025-03-02", start=0, score=1.0):
+    return Quote(text=text, doc_id=doc_id, title="t", source=source, url=None, published=published,
+                 start=start, end=start + len(text), score=score)
+
+
+def row_of(index, doc_id, position=0):
+    rows = [r for r in range(len(index.sentence_doc)) if index.documents[index.sentence_doc[r]].id == doc_id]
+    return rows[position]
+
+
+def test_every_sentence_quote_is_an_exact_slice_with_its_neighbours(index):
+    for row in range(len(index.sentence_doc)):
+        made = make_quote(index, row, 0.5)
+        document = next(d for d in index.documents if d.id == made.doc_id)
+        assert document.text[made.start:made.end] == made.text
+        assert made.context_before == "" or made.context_before in document.text[:made.start]
+        assert made.context_after == "" or made.context_after in document.text[made.end:]
+
+
+def test_second_sentence_reads_with_the_first_as_context(index):
+    made = make_quote(index, row_of(index, "goma", 1), 0.5)
+    assert made.text == "He said the rebels had taken the airport."
+    assert made.context_before.startswith("M23 rebels backed by Rwanda entered")
+    assert made.context_after == ""
+
+
+def test_same_wording_within_days_merges_into_the_first_quote():
+    first = quote("A Russian missile strike on Sumy killed nine people.", doc_id="r", source="Reuters")
+    second = quote("A Russian missile strike on Sumy killed nine people.", doc_id="ap", source="AP")
+    other = quote("Rescuers searched the rubble.", doc_id="x")
+    merged = merge_duplicates([first, other, second])
+    assert [q.doc_id for q in merged] == ["r", "x"]
+    assert [ref.source for ref in merged[0].also_in] == ["AP"]
+
+
+def test_same_wording_weeks_apart_is_kept_apart():
+    first = quote("Israeli strikes kill 12 people in Gaza.", doc_id="a", published="2025-01-01")
+    later = quote("Israeli strikes kill 12 people in Gaza.", doc_id="b", published="2025-02-01")
+    assert not is_duplicate(first, later)
+    assert len(merge_duplicates([first, later])) == 2
+
+
+def test_different_wording_is_not_a_duplicate():
+    assert not is_duplicate(quote("At least 21 people were killed in the strike."),
+                            quote("The strike killed 18 people, officials said.", doc_id="b"))
+
+
+def test_preferred_candidates_come_first_then_by_score():
+    scores = np.array([3.0, 1.0, 2.0, 0.5])
+    preferred = np.array([False, True, False, True])
+    assert order_candidates(scores, preferred).tolist() == [1, 3, 0, 2]
+    assert order_candidates(scores, None).tolist() == [0, 2, 1, 3]
+
+
+def test_low_scores_abstain_and_offer_nearest_sentences(index):
+    rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma")])
+    answered, quotes, nearest = select_quotes(index, rows, np.array([-9.0, -10.0]),
+                                              policy=QuotePolicy(answer_threshold=0.0))
+    assert not answered and quotes == ()
+    assert [q.doc_id for q in nearest] == ["port-sudan", "goma"]
+
+
+def test_quotes_are_numbered_and_limited_to_the_margin(index):
+    rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma"), row_of(index, "sumy-reuters")])
+    answered, quotes, _ = select_quotes(index, rows, np.array([5.0, 4.0, -5.0]),
+                                        policy=QuotePolicy(answer_threshold=0.0, extra_quote_margin=2.0))
+    assert answered
+    assert [(q.marker, q.doc_id) for q in quotes] == [(1, "port-sudan"), (2, "goma")]
+
+
+def test_duplicates_from_two_outlets_take_one_slot(index):
+    rows = np.array([row_of(index, "sumy-reuters"), row_of(index, "sumy-ap"), row_of(index, "goma")])
+    answered, quotes, _ = select_quotes(index, rows, np.array([5.0, 4.9, 4.0]),
+                                        policy=QuotePolicy(answer_threshold=0.0))
+    assert [q.doc_id for q in quotes] == ["sumy-reuters", "goma"]
+    assert [ref.doc_id for ref in quotes[0].also_in] == ["sumy-ap"]

@@ -1,0 +1,88 @@
+"""`conflict-qa ask` and `conflict-qa eval` as a user runs them: output, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from answers_support import ROOT, build
+from assistant.corpus import load_corpus
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=ROOT, capture_output=True,
+                          text=True, input=stdin, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def seed_index() -> Path:
+    return build("seed", load_corpus([ROOT / "corpus"]).documents)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["ask", ""], "empty"),
+    (["ask", "   \t"], "empty"),
+    (["ask", "x" * 1001], "too long"),
+    (["ask", "who\x1bkilled?"], "control character"),
+    (["ask", "How many were killed?", "--since", "last week"], "cannot read date 'last week'"),
+    (["ask", "How many were killed?", "--until", "2025-13"], "cannot read date '2025-13'"),
+    (["ask"], "give either a QUESTION or --questions FILE"),
+    (["ask", "How many were killed?", "--questions", "no-such-file.txt"], "give either"),
+])
+def test_bad_input_is_one_clear_line(args, fragment, seed_index):
+    assert_one_line_error(run(*args, "--index", str(seed_index)), fragment)
+
+
+def test_missing_index_is_one_clear_line(tmp_path):
+    assert_one_line_error(run("ask", "How many were killed?", "--index", str(tmp_path / "nothing")),
+                          "no index in")
+
+
+def test_index_built_by_another_model_is_refused(seed_index, tmp_path):
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(seed_index, copy)
+    version = (copy / "CURRENT").read_text().strip()
+    manifest = json.loads((copy / version / "manifest.json").read_text())
+    manifest["model"] = "some-other/model"
+    (copy / version / "manifest.json").write_text(json.dumps(manifest))
+    assert_one_line_error(run("ask", "How many were killed?", "--index", str(copy)), "some-other/model")
+
+
+def test_ask_prints_a_cited_answer_and_json(seed_index):
+    text = run("ask", "How many people were killed in Belgorod?", "--index", str(seed_index))
+    assert text.returncode == 0, text.stderr
+    assert "[1]" in text.stdout and "killed 18 people" in text.stdout and "JURIST" in text.stdout
+    assert "Sources:" in text.stdout and "#:~:text=" in text.stdout
+
+
+def test_batch_questions_load_once_and_write_one_json_line_each(seed_index, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("How many people were killed in Belgorod?\n"
+                         '{"question": "Who refused to take part in the meeting?"}\n'
+                         "\n"
+                         "<b>What is the boiling point of water?</b>\n"
+                         '{"question": ""}\n', encoding="utf-8")
+    result = run("ask", "--questions", str(questions), "--json", "--index", str(seed_index))
+    assert result.returncode == 1  # one line was bad
+    assert "questions.txt:5" in result.stderr and "Traceback" not in result.stderr
+    payloads = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(payloads) == 4
+    first, second, third, bad = payloads
+    assert set(first) >= {"question", "answered", "quotes", "sources", "elapsed_ms", "comparison", "nearest"}
+    assert first["answered"] and "killed 18 people" in first["quotes"][0]["text"]
+    assert second["answered"] and "Czech envoy refused" in second["quotes"][0]["text"]
+    assert third["question"] == "What is the boiling point of water?" and not third["answered"]
+    assert bad == {"line": 5, "question": "", "error": bad["error"]} and "empty" in bad["error"]

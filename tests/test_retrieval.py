@@ -1,0 +1,87 @@
+"""Retrieval: fusion, filters and the prepared search arrays."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from answers_support import NEWS, news_service
+from assistant.retrieval import (
+    RRF_K, FusionMethod, PassageScores, SearchFilters, date_matches, document_mask, fuse, split_outlets,
+    top_rows,
+)
+
+
+@pytest.fixture(scope="module")
+def index():
+    return news_service().search_index
+
+
+def scores(dense, bm25, allowed=None):
+    dense, bm25 = np.array(dense, np.float32), np.array(bm25, np.float32)
+    return PassageScores(dense=dense, bm25=bm25,
+                         allowed=np.ones(len(dense), bool) if allowed is None else np.array(allowed))
+
+
+def test_rrf_adds_reciprocal_ranks():
+    fused = fuse(scores([0.9, 0.1, 0.5], [0.0, 3.0, 2.0]), FusionMethod.RRF)
+    expected = [1 / (RRF_K + 1) + 1 / (RRF_K + 3), 1 / (RRF_K + 3) + 1 / (RRF_K + 1),
+                1 / (RRF_K + 2) + 1 / (RRF_K + 2)]
+    assert np.allclose(fused, expected)
+
+
+def test_weighted_fusion_scales_bm25_by_the_best_score():
+    from assistant.retrieval import BM25_WEIGHT, DENSE_WEIGHT
+
+    fused = fuse(scores([0.5, 0.4], [2.0, 4.0]), FusionMethod.WEIGHTED)
+    assert np.allclose(fused, [DENSE_WEIGHT * 0.5 + BM25_WEIGHT * 0.5, DENSE_WEIGHT * 0.4 + BM25_WEIGHT])
+
+
+def test_filtered_passages_never_rank():
+    fused = fuse(scores([0.9, 0.2, 0.1], [5.0, 0.0, 0.0], allowed=[False, True, True]), FusionMethod.DENSE)
+    assert fused[0] == -np.inf
+    assert top_rows(fused, 5).tolist() == [1, 2]
+    assert top_rows(np.full(3, -np.inf), 5).tolist() == []
+
+
+@pytest.mark.parametrize("source, outlets", [
+    ("Reuters; Al Jazeera", ("Reuters", "Al Jazeera")),
+    ("AP", ("AP",)),
+    (" BBC News ;  ", ("BBC News",)),
+])
+def test_split_outlets(source, outlets):
+    assert split_outlets(source) == outlets
+
+
+def ids(index, mask):
+    return {document.id for document, keep in zip(index.documents, mask) if keep}
+
+
+def test_source_filter_matches_any_named_outlet_case_insensitively(index):
+    assert ids(index, document_mask(index, SearchFilters(sources=("al jazeera",)))) == {"gaza-school-0118"}
+    assert ids(index, document_mask(index, SearchFilters(sources=("AP", "BBC News")))) == {
+        "gaza-school-0120", "sumy-ap", "port-sudan"}
+    assert ids(index, document_mask(index, SearchFilters(sources=("Reut",)))) == set()
+
+
+def test_date_window_includes_both_ends(index):
+    window = SearchFilters(since=dt.date(2025, 1, 18), until=dt.date(2025, 1, 20))
+    assert ids(index, document_mask(index, window)) == {"gaza-school-0118", "gaza-school-0120"}
+    assert len(ids(index, document_mask(index, SearchFilters()))) == len(NEWS)
+
+
+def test_date_matches_for_a_named_month(index):
+    january = date_matches(index, [(dt.date(2025, 1, 1), dt.date(2025, 1, 31))])
+    assert ids(index, january) == {"gaza-school-0118", "gaza-school-0120", "goma"}
+
+
+def test_prepared_index_keeps_offsets_and_vectors_aligned(index):
+    assert index.sentence_vectors.shape == (len(index.sentence_doc), 384)
+    assert np.allclose(np.linalg.norm(index.chunk_vectors, axis=1), 1.0, atol=1e-4)
+    for row in range(len(index.sentence_doc)):
+        text = index.sentence_text(row)
+        document = index.documents[index.sentence_doc[row]]
+        assert document.text[index.sentence_start[row]:index.sentence_end[row]] == text
+        assert row in index.chunk_sentences[index.sentence_chunk[row]]
