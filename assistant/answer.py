@@ -18,10 +18,10 @@ from assistant.figures import find_figures
 from assistant.records import Answer, Quote, SourceRef
 from assistant.retrieval import SearchIndex
 
-ANSWER_THRESHOLD = -2.0
-"""Abstain when no candidate's answer logit (ranking.ANSWER_WEIGHTS) reaches this.
+ANSWER_THRESHOLD = 0.0
+"""Abstain when the evidence logit (ranking.evidence_logit) is below this: 0 is even odds.
 
-Calibrated with `conflict-qa eval --details` runs (bench/eval_abstain.py)."""
+The evidence model is fitted by bench/eval_abstain.py from `conflict-qa eval --details` runs."""
 EXTRA_QUOTE_MARGIN = 4.0
 """A second or third quote must rank within this many log-odds of the first."""
 MAX_QUOTES = 3
@@ -125,14 +125,13 @@ def order_candidates(scores: np.ndarray, preferred: np.ndarray | None = None) ->
 
 
 def select_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, *,
-                  support: np.ndarray | None = None, preferred: np.ndarray | None = None,
+                  evidence: float | None = None, preferred: np.ndarray | None = None,
                   policy: QuotePolicy = QuotePolicy(),
                   ) -> tuple[bool, tuple[Quote, ...], tuple[Quote, ...]]:
     """(answered, quotes, nearest) from candidate sentence rows and their scores.
 
-    `scores` order the candidates (`preferred` ones first); `support` (default:
-    `scores`) decides: answered when some candidate reaches
-    `policy.answer_threshold`. Then up to `policy.max_quotes` distinct quotes
+    `scores` order the candidates (`preferred` ones first); `evidence` (default:
+    the best score) decides: answered when it reaches `policy.answer_threshold`. Then up to `policy.max_quotes` distinct quotes
     (after merging duplicates) within `policy.extra_quote_margin` of the best
     score, numbered [1], [2], ... Otherwise no quotes, and up to
     `policy.nearest_quotes` nearest sentences.
@@ -141,7 +140,7 @@ def select_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, *,
         return False, (), ()
     order = order_candidates(scores, preferred)
     best = float(scores.max())
-    if float((scores if support is None else support).max()) < policy.answer_threshold:
+    if (float(scores.max()) if evidence is None else evidence) < policy.answer_threshold:
         nearest = merge_duplicates([make_quote(index, int(rows[i]), scores[i])
                                     for i in order[: policy.nearest_quotes * 3]])
         return False, (), nearest[: policy.nearest_quotes]

@@ -77,7 +77,9 @@ class QuestionResult:
     embed_ms: float = 0.0
     quotes: int = 0
     slice_violations: int = 0
-    support: float | None = None
+    article: int = 0
+    evidence: float | None = None
+    evidence_features: tuple[float, ...] = ()
 
 
 def _first_rank(flags: Iterable[bool]) -> int | None:
@@ -195,7 +197,8 @@ def judge(index: SearchIndex, question: EvalQuestion, details: Any,
         passage_rank=passage_rank, quote_rank=quote_rank, elapsed_ms=answer.elapsed_ms,
         embed_ms=details.embed_ms, quotes=len(answer.quotes) + len(answer.nearest),
         slice_violations=violations,
-        support=round(float(ranking.support.max()), 4) if len(ranking.support) else None,
+        article=question.article, evidence=round(ranking.evidence, 4),
+        evidence_features=tuple(round(float(value), 4) for value in ranking.evidence_features),
     )
 
 

@@ -38,13 +38,53 @@ FEATURE_NAMES = (
     "passage_coverage_gap",
 )
 
-SENTENCE_WEIGHTS = np.array([
-    -4.0, 0.0, 2.0, 0.5, -0.5, 3.0, 3.0, 0.5, 2.0, 2.0,
-    0.5, 0.0, 1.0, 1.0, 0.5, -1.0, 0.0, 0.0, 0.5, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-], dtype=np.float64)
-"""Placeholder weights until bench/eval_fit.py has been run; replaced by its output."""
-ANSWER_WEIGHTS = SENTENCE_WEIGHTS
+
+def _weights(by_name: dict[str, float]) -> np.ndarray:
+    """A weight vector in `FEATURE_NAMES` order; features not named weigh 0."""
+    unknown = set(by_name) - set(FEATURE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown features: {sorted(unknown)}")
+    return np.array([by_name.get(name, 0.0) for name in FEATURE_NAMES], dtype=np.float64)
+
+
+SENTENCE_WEIGHTS = _weights({
+    "bias": 0.0000, "passage_fused": 1.3331, "passage_dense": 1.3644, "passage_bm25_rel": -0.0625,
+    "passage_log_rank": -0.6575, "sentence_dense": 2.3152, "sentence_dense_gap": 2.3152,
+    "sentence_bm25_rel": 1.2028, "coverage": 1.5709, "coverage_gap": 1.5709,
+    "window_coverage": 2.3492, "title_coverage": -0.0667, "novel_number": 0.3577,
+    "novel_date": 0.7076, "novel_name": 0.1482, "kind_missing": -1.2134, "log_length": 0.1308,
+    "first_sentence": -0.2213, "novelty": -0.5050, "passage_dense_gap": 1.3644, "fused_gap": 1.3331,
+    "neighbor_dense": -0.0992, "coverage_gap_in_passage": 0.2629, "dense_gap_in_passage": -0.6378,
+    "sentence_bm25_log": -0.2094, "top_passage_coverage": -0.4137, "rarest_term_present": 0.4813,
+    "bigram_overlap": 1.3592, "passage_coverage": 1.5364, "passage_coverage_gap": -0.0346,
+})
+"""Listwise ranking weights (bench/eval_fit.py, even articles of SQuAD v1.1 dev)."""
+ANSWER_WEIGHTS = _weights({
+    "bias": -3.3758, "passage_fused": -0.3535, "passage_dense": -0.5549, "passage_bm25_rel": 0.4027,
+    "passage_log_rank": -0.3480, "sentence_dense": 3.3881, "sentence_dense_gap": 0.7382,
+    "sentence_bm25_rel": 0.8355, "coverage": -0.2863, "coverage_gap": 0.2911,
+    "window_coverage": 1.3324, "title_coverage": -0.1233, "novel_number": 0.4490,
+    "novel_date": 0.1151, "novel_name": 0.0230, "kind_missing": -1.3039, "log_length": 0.5358,
+    "first_sentence": -0.0689, "novelty": -2.6073, "passage_dense_gap": 0.7385, "fused_gap": 0.1251,
+    "neighbor_dense": -1.1426, "coverage_gap_in_passage": 0.1520, "dense_gap_in_passage": -1.5732,
+    "sentence_bm25_log": -0.4919, "top_passage_coverage": 2.1483, "rarest_term_present": 0.3984,
+    "bigram_overlap": 1.4882, "passage_coverage": -0.2478, "passage_coverage_gap": 0.0385,
+})
+"""Pointwise answer-logit weights (bench/eval_fit.py, same data); one input of the evidence model."""
+
+EVIDENCE_NAMES = (
+    "best_passage_dense", "best_sentence_dense", "best_coverage", "best_window_coverage",
+    "best_passage_coverage", "best_answer_logit", "known_term_share", "least_missing_idf",
+)
+EVIDENCE_WEIGHTS = np.array([7.823, 13.678, -2.133, 2.043, 4.088, 0.599, 16.239, -8.692], dtype=np.float64)
+EVIDENCE_BIAS = -21.499
+"""Logistic regression "the corpus answers this question" over `EVIDENCE_NAMES`.
+
+Fitted by bench/eval_abstain.py on even-numbered halves of four runs, each group
+weighing the same: SQuAD v1.1 dev questions on their own index and on the
+conflict-news index, and bench/data/conflict_questions.jsonl on the conflict-news
+index and on the SQuAD index. Unknown question words are the strongest sign that
+a corpus is the wrong one to ask."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +237,7 @@ class Ranking:
 
     `passage_rows` are chunk rows best first (date-matching passages included);
     `scores` (ranking) and `support` (answer logit) align with `candidates.rows`;
+    `evidence` is the logit that the corpus answers at all (see `evidence_logit`);
     `preferred` marks candidates published on a date the question names.
     """
 
@@ -206,8 +247,43 @@ class Ranking:
     candidates: Candidates
     scores: np.ndarray
     support: np.ndarray
+    evidence_features: np.ndarray
+    evidence: float
     preferred: np.ndarray
     sentence_bm25: np.ndarray
+
+
+def least_missing_idf(index: SearchIndex, passage_rows: np.ndarray, query_term_ids: Sequence[int]) -> float:
+    """Over the candidate passages, the smallest "rarest question term it lacks" (IDF / top IDF).
+
+    0 when some passage holds every question term; near 1 when every passage
+    lacks a rare word of the question (a name the corpus never pairs with the rest).
+    """
+    if not query_term_ids or len(passage_rows) == 0:
+        return 1.0
+    top_idf = float(index.term_idf.max()) or 1.0
+    least = 1.0
+    for chunk in passage_rows:
+        terms = frozenset().union(*(index.sentence_terms[r] for r in index.chunk_sentences[int(chunk)]))
+        missing = [index.term_idf[t] for t in query_term_ids if t not in terms]
+        least = min(least, (max(missing) / top_idf) if missing else 0.0)
+    return float(least)
+
+
+def evidence_inputs(candidates: Candidates, support: np.ndarray, known_term_share: float,
+                    missing_idf: float) -> np.ndarray:
+    """The `EVIDENCE_NAMES` values of one question: best of each signal over its candidates."""
+    if len(candidates.rows) == 0:
+        return np.array([0.0, 0.0, 0.0, 0.0, 0.0, -10.0, known_term_share, missing_idf])
+    columns = [FEATURE_NAMES.index(name) for name in
+               ("passage_dense", "sentence_dense", "coverage", "window_coverage", "passage_coverage")]
+    best = candidates.features[:, columns].max(axis=0)
+    return np.concatenate([best, [float(support.max()), known_term_share, missing_idf]])
+
+
+def evidence_logit(inputs: np.ndarray) -> float:
+    """Logit that the corpus answers the question (`EVIDENCE_WEIGHTS`); answer when >= 0 by default."""
+    return float(inputs @ EVIDENCE_WEIGHTS + EVIDENCE_BIAS)
 
 
 def rank_sentences(
@@ -240,7 +316,13 @@ def rank_sentences(
     )
     preferred = (in_range_docs[index.sentence_doc[candidates.rows]] if in_range_docs is not None
                  else np.zeros(len(candidates.rows), dtype=bool))
+    support = candidates.scores(answer_weights)
+    term_ids = query_terms(index, query_tokens)
+    known = len(term_ids) / max(len(set(query_tokens)), 1)
+    evidence_features = evidence_inputs(candidates, support, known,
+                                        least_missing_idf(index, passage_rows, term_ids))
     return Ranking(fused=fused, passage_scores=scores, passage_rows=passage_rows,
-                   candidates=candidates, scores=candidates.scores(weights),
-                   support=candidates.scores(answer_weights), preferred=preferred,
+                   candidates=candidates, scores=candidates.scores(weights), support=support,
+                   evidence_features=evidence_features, evidence=evidence_logit(evidence_features),
+                   preferred=preferred,
                    sentence_bm25=sentence_bm25)

@@ -168,7 +168,7 @@ class QAService:
             query_tokens=tokens, filters=filters, date_ranges=ranges,
         )
         answered, quotes, nearest = select_quotes(
-            state.search, ranking.candidates.rows, ranking.scores, support=ranking.support,
+            state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,
             preferred=ranking.preferred, policy=self.policy,
         )
         elapsed_ms = (time.perf_counter() - started) * 1000

@@ -116,10 +116,17 @@ def fit_listwise(data: dict[str, np.ndarray], questions: np.ndarray, l2: float =
 
 
 def print_weights(name: str, weights: np.ndarray) -> None:
-    print(f"{name} = np.array([")
+    """The weights as the `_weights({...})` literal ranking.py holds."""
+    print(f"{name} = _weights({{")
+    line = "   "
     for feature, weight in zip(FEATURE_NAMES, weights):
-        print(f"    {weight:.4f},  # {feature}")
-    print("], dtype=np.float64)")
+        item = f' "{feature}": {weight:.4f},'
+        if len(line) + len(item) > 100:
+            print(line)
+            line = "   "
+        line += item
+    print(line)
+    print("})")
 
 
 def main() -> None:
