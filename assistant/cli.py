@@ -163,7 +163,9 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
         fail("give either a QUESTION or --questions FILE")
     if questions_file is not None and str(questions_file) != "-" and not questions_file.is_file():
         fail(f"no such questions file: {questions_file}")
-    with user_errors(QuestionError):
+    from assistant.scoring import RankerError
+
+    with user_errors(QuestionError, RankerError):
         make_filters(sources, since, until)
         if question is not None:
             clean_question(question)
@@ -212,8 +214,9 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
 
     from assistant.eval_data import EvalDataError
     from assistant.evaluation import evaluate, plan_eval, render_report
+    from assistant.scoring import RankerError
 
-    with user_errors(EvalDataError, ValueError):
+    with user_errors(EvalDataError, RankerError):
         if limit is not None and limit < 1:
             fail("--limit must be at least 1")
         plan = plan_eval(file, index_dir=index_dir, default_index=DEFAULT_INDEX_DIR, model=model,

@@ -49,11 +49,11 @@ _VICTIMS = (
     r"people|persons|civilians|others|children|soldiers|troops|fighters|militants|"
     r"residents|Palestinians|Israelis|Ukrainians|Russians|police|policemen|officers|women|men"
 )
-# Up to three words between the number and the casualty word ("18 people were
-# killed", "24 Palestinian civilians dead"), and "killed 18", "killing at least 21".
+# Up to four words between the number and the casualty word ("18 people were
+# killed", "180 people, mostly schoolgirls, are killed"), and "killed 18", "killing at least 21".
 _NUMBER_FIRST = re.compile(
     rf"\b(?P<qual>{_QUALIFIER}\s+)?(?P<num>{_NUMBER})\b"
-    rf"(?P<gap>(?:\s+(?!(?:{_CASUALTY}|{_GAP_STOP})\b)[\w'’-]+){{0,3}}?)\s+"
+    rf"(?P<gap>(?:,?\s+(?!(?:{_CASUALTY}|{_GAP_STOP})\b)[\w'’-]+){{0,4}}?),?\s+"
     rf"(?P<word>{_CASUALTY})\b",
     re.IGNORECASE,
 )

@@ -2,16 +2,9 @@
 
 Each candidate gets a small vector of features (passage relevance, sentence
 similarity, overlap of the question's terms with the sentence and its
-neighbours, answer-type cues) and two linear scores:
-
-- `features @ SENTENCE_WEIGHTS` orders the candidates of one question: a
-  listwise (softmax) model, so score differences are log-odds between candidates;
-- `features @ ANSWER_WEIGHTS` is a pointwise logistic regression, an absolute
-  "does this sentence answer" logit, used to decide whether to answer at all.
-
-Both are fitted by `bench/eval_fit.py` on the even-numbered articles of SQuAD
-v1.1 dev (label: the sentence contains a gold answer) and checked on the
-odd-numbered ones.
+neighbours, answer-type cues). The fitted models of `scoring.py` turn them
+into a ranking score, a pointwise answer logit, and, from the best values over
+all candidates (`EVIDENCE_NAMES`), the logit that the corpus answers at all.
 """
 
 from __future__ import annotations
@@ -23,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.questions import AnswerKind
+from assistant.scoring import RankerModel, check_model, load_ranker
 from assistant.retrieval import (
     FusionMethod, PassageScores, SearchFilters, SearchIndex, bm25_scores, date_matches, fuse,
     query_bigrams, query_terms, score_passages, top_rows,
@@ -39,52 +33,14 @@ FEATURE_NAMES = (
 )
 
 
-def _weights(by_name: dict[str, float]) -> np.ndarray:
-    """A weight vector in `FEATURE_NAMES` order; features not named weigh 0."""
-    unknown = set(by_name) - set(FEATURE_NAMES)
-    if unknown:
-        raise ValueError(f"unknown features: {sorted(unknown)}")
-    return np.array([by_name.get(name, 0.0) for name in FEATURE_NAMES], dtype=np.float64)
-
-
-SENTENCE_WEIGHTS = _weights({
-    "bias": 0.0000, "passage_fused": 1.3331, "passage_dense": 1.3644, "passage_bm25_rel": -0.0625,
-    "passage_log_rank": -0.6575, "sentence_dense": 2.3152, "sentence_dense_gap": 2.3152,
-    "sentence_bm25_rel": 1.2028, "coverage": 1.5709, "coverage_gap": 1.5709,
-    "window_coverage": 2.3492, "title_coverage": -0.0667, "novel_number": 0.3577,
-    "novel_date": 0.7076, "novel_name": 0.1482, "kind_missing": -1.2134, "log_length": 0.1308,
-    "first_sentence": -0.2213, "novelty": -0.5050, "passage_dense_gap": 1.3644, "fused_gap": 1.3331,
-    "neighbor_dense": -0.0992, "coverage_gap_in_passage": 0.2629, "dense_gap_in_passage": -0.6378,
-    "sentence_bm25_log": -0.2094, "top_passage_coverage": -0.4137, "rarest_term_present": 0.4813,
-    "bigram_overlap": 1.3592, "passage_coverage": 1.5364, "passage_coverage_gap": -0.0346,
-})
-"""Listwise ranking weights (bench/eval_fit.py, even articles of SQuAD v1.1 dev)."""
-ANSWER_WEIGHTS = _weights({
-    "bias": -3.3758, "passage_fused": -0.3535, "passage_dense": -0.5549, "passage_bm25_rel": 0.4027,
-    "passage_log_rank": -0.3480, "sentence_dense": 3.3881, "sentence_dense_gap": 0.7382,
-    "sentence_bm25_rel": 0.8355, "coverage": -0.2863, "coverage_gap": 0.2911,
-    "window_coverage": 1.3324, "title_coverage": -0.1233, "novel_number": 0.4490,
-    "novel_date": 0.1151, "novel_name": 0.0230, "kind_missing": -1.3039, "log_length": 0.5358,
-    "first_sentence": -0.0689, "novelty": -2.6073, "passage_dense_gap": 0.7385, "fused_gap": 0.1251,
-    "neighbor_dense": -1.1426, "coverage_gap_in_passage": 0.1520, "dense_gap_in_passage": -1.5732,
-    "sentence_bm25_log": -0.4919, "top_passage_coverage": 2.1483, "rarest_term_present": 0.3984,
-    "bigram_overlap": 1.4882, "passage_coverage": -0.2478, "passage_coverage_gap": 0.0385,
-})
-"""Pointwise answer-logit weights (bench/eval_fit.py, same data); one input of the evidence model."""
-
 EVIDENCE_NAMES = (
     "best_passage_dense", "best_sentence_dense", "best_coverage", "best_window_coverage",
     "best_passage_coverage", "best_answer_logit", "known_term_share", "least_missing_idf",
 )
-EVIDENCE_WEIGHTS = np.array([7.823, 13.678, -2.133, 2.043, 4.088, 0.599, 16.239, -8.692], dtype=np.float64)
-EVIDENCE_BIAS = -21.499
-"""Logistic regression "the corpus answers this question" over `EVIDENCE_NAMES`.
+"""Per-question signals of the evidence model (scoring.py): does the corpus answer at all?
 
-Fitted by bench/eval_abstain.py on even-numbered halves of four runs, each group
-weighing the same: SQuAD v1.1 dev questions on their own index and on the
-conflict-news index, and bench/data/conflict_questions.jsonl on the conflict-news
-index and on the SQuAD index. Unknown question words are the strongest sign that
-a corpus is the wrong one to ask."""
+Unknown question words and a rare question word missing from every candidate
+passage are the strongest signs that a corpus is the wrong one to ask."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,10 +50,6 @@ class Candidates:
     rows: np.ndarray
     passage_rank: np.ndarray
     features: np.ndarray
-
-    def scores(self, weights: np.ndarray) -> np.ndarray:
-        """Linear score per candidate: `features @ weights`."""
-        return self.features @ weights
 
 
 _NUMBER = re.compile(
@@ -281,23 +233,26 @@ def evidence_inputs(candidates: Candidates, support: np.ndarray, known_term_shar
     return np.concatenate([best, [float(support.max()), known_term_share, missing_idf]])
 
 
-def evidence_logit(inputs: np.ndarray) -> float:
-    """Logit that the corpus answers the question (`EVIDENCE_WEIGHTS`); answer when >= 0 by default."""
-    return float(inputs @ EVIDENCE_WEIGHTS + EVIDENCE_BIAS)
+def default_model() -> RankerModel:
+    """The shipped `ranker.json`, checked against the features computed here."""
+    model = load_ranker()
+    check_model(model, FEATURE_NAMES, EVIDENCE_NAMES)
+    return model
 
 
 def rank_sentences(
     index: SearchIndex, *, question: str, kind: AnswerKind, query_vector: np.ndarray,
     query_tokens: Sequence[str], filters: SearchFilters, date_ranges: Sequence = (),
     method: FusionMethod | None = None, passages: int = PASSAGES_PER_QUESTION,
-    weights: np.ndarray = SENTENCE_WEIGHTS, answer_weights: np.ndarray = ANSWER_WEIGHTS,
+    model: RankerModel | None = None,
 ) -> Ranking:
     """Retrieve passages, gather their sentences and score them for one question.
 
     `date_ranges` are (start, end) date pairs the question names: passages
     published then join the candidates even when ranked lower, and their
-    sentences are `preferred` (shown first).
+    sentences are `preferred` (shown first). `model` defaults to the shipped `ranker.json`.
     """
+    model = model or default_model()
     scores = score_passages(index, query_vector, query_tokens, filters)
     fused = fuse(scores, method or FusionMethod.WEIGHTED)
     passage_rows = top_rows(fused, passages)
@@ -316,13 +271,13 @@ def rank_sentences(
     )
     preferred = (in_range_docs[index.sentence_doc[candidates.rows]] if in_range_docs is not None
                  else np.zeros(len(candidates.rows), dtype=bool))
-    support = candidates.scores(answer_weights)
+    support = model.answer_logits(candidates.features)
     term_ids = query_terms(index, query_tokens)
     known = len(term_ids) / max(len(set(query_tokens)), 1)
     evidence_features = evidence_inputs(candidates, support, known,
                                         least_missing_idf(index, passage_rows, term_ids))
     return Ranking(fused=fused, passage_scores=scores, passage_rows=passage_rows,
-                   candidates=candidates, scores=candidates.scores(weights), support=support,
-                   evidence_features=evidence_features, evidence=evidence_logit(evidence_features),
+                   candidates=candidates, scores=model.rank_scores(candidates.features), support=support,
+                   evidence_features=evidence_features, evidence=model.evidence_logit(evidence_features),
                    preferred=preferred,
                    sentence_bm25=sentence_bm25)

@@ -22,9 +22,10 @@ import numpy as np
 from assistant.answer import QuotePolicy, build_answer, select_quotes
 from assistant.dates import parse_date_bound, question_dates
 from assistant.questions import QuestionError, answer_kind, clean_question
-from assistant.ranking import Ranking, rank_sentences
+from assistant.ranking import Ranking, default_model, rank_sentences
 from assistant.records import Answer, Document
 from assistant.retrieval import SearchFilters, SearchIndex, prepare
+from assistant.scoring import RankerModel
 from assistant.settings import Settings
 
 __all__ = ["QAService", "QuestionError", "AskDetails", "make_filters"]
@@ -86,13 +87,16 @@ class QAService:
     loads with it unless `embedder` is given.
 
     `torch_threads` (default `QUERY_TORCH_THREADS`) sets PyTorch's thread count
-    for the process; None leaves it alone.
+    for the process; None leaves it alone. `ranker` replaces the shipped sentence
+    ranker (`scoring.py`), e.g. while fitting a new one.
     """
 
     def __init__(self, settings: Settings, *, embedder: Any = None,
                  policy: QuotePolicy = QuotePolicy(),
-                 torch_threads: int | None = QUERY_TORCH_THREADS) -> None:
+                 torch_threads: int | None = QUERY_TORCH_THREADS,
+                 ranker: RankerModel | None = None) -> None:
         self.settings = settings
+        self.ranker = ranker or default_model()
         if torch_threads is not None:
             import torch
 
@@ -165,7 +169,7 @@ class QAService:
         ranges = tuple((found.start, found.end) for found in question_dates(text))
         ranking = rank_sentences(
             state.search, question=text, kind=answer_kind(text), query_vector=query_vector,
-            query_tokens=tokens, filters=filters, date_ranges=ranges,
+            query_tokens=tokens, filters=filters, date_ranges=ranges, model=self.ranker,
         )
         answered, quotes, nearest = select_quotes(
             state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,

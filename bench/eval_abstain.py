@@ -1,6 +1,6 @@
-"""Fit the abstention ("evidence") model of assistant/ranking.py from eval runs.
+"""Fit the abstention ("evidence") model of assistant/ranker.json from eval runs.
 
-    .venv/bin/python bench/eval_abstain.py answer:DETAILS.jsonl decline:DETAILS.jsonl ...
+    .venv/bin/python bench/eval_abstain.py [--write] answer:DETAILS.jsonl decline:DETAILS.jsonl ...
 
 Each DETAILS file is written by `conflict-qa eval ... --details FILE`; its lines
 carry `evidence_features` (ranking.EVIDENCE_NAMES) and `article`. Prefix a file
@@ -11,17 +11,20 @@ against another corpus's index with `--foreign-index`, or unanswerable ones).
 Fits a logistic regression on the questions of even-numbered articles (JSONL
 files: even line numbers), every file weighing the same however many questions
 it has, and reports for each file the share answered / declined at logit 0 on
-the odd half (holdout), the even half and all. Prints EVIDENCE_WEIGHTS and
-EVIDENCE_BIAS to paste into ranking.py. Needs scikit-learn (a dependency of
-sentence-transformers); the assistant itself only needs numpy.
+the odd half (holdout), the even half and all. `--write` stores the weights in
+the "evidence" entry of assistant/ranker.json. Needs scikit-learn (a dependency
+of sentence-transformers); the assistant itself only needs numpy.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def read(argument: str) -> tuple[str, bool, np.ndarray, np.ndarray]:
@@ -39,7 +42,7 @@ def read(argument: str) -> tuple[str, bool, np.ndarray, np.ndarray]:
     return path, kind == "answer", np.array(features, dtype=np.float64), np.array(articles)
 
 
-def main(arguments: list[str]) -> None:
+def main(arguments: list[str], *, write: bool = False) -> None:
     from sklearn.linear_model import LogisticRegression
 
     groups = [read(argument) for argument in arguments]
@@ -59,10 +62,19 @@ def main(arguments: list[str]) -> None:
             ("odd", articles % 2 == 1), ("even", articles % 2 == 0), ("all", np.ones(len(articles), bool))
         ) if mask.any())
         print(f"{verb}  {halves}  {path}")
-    coefficients = ", ".join(f"{value:.3f}" for value in model.coef_[0])
-    print(f"EVIDENCE_WEIGHTS = np.array([{coefficients}], dtype=np.float64)")
-    print(f"EVIDENCE_BIAS = {model.intercept_[0]:.3f}")
+    weights = [round(float(value), 4) for value in model.coef_[0]]
+    bias = round(float(model.intercept_[0]), 4)
+    print(f"evidence weights {weights}, bias {bias}")
+    if write:
+        from assistant.ranking import EVIDENCE_NAMES
+        from assistant.scoring import RANKER_FILE
+
+        payload = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+        payload["evidence"] = {"names": list(EVIDENCE_NAMES), "weights": weights, "bias": bias}
+        RANKER_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {RANKER_FILE}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    main([a for a in arguments if a != "--write"], write="--write" in arguments)

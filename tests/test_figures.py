@@ -30,6 +30,8 @@ def test_offsets_point_into_the_quote():
     ("The attack killed 24 people and injured 134 others.",
      [("24", "killed", "killed 24 people"), ("134", "injured", "injured 134 others")]),
     ("The death toll rose to 30 on Sunday.", [("30", "killed", "death toll rose to 30")]),
+    ("At least 180 people, mostly schoolgirls, are killed in an airstrike.",
+     [("At least 180", "killed", "At least 180 people, mostly schoolgirls, are killed")]),
     ("More than 5,000 people displaced by the fighting.",
      [("More than 5,000", "displaced", "More than 5,000 people displaced")]),
     ("Twenty people are rescued and three are reported missing.", [("three", "missing", "three are reported missing")]),
