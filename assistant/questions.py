@@ -68,6 +68,24 @@ def clean_question(raw: object) -> str:
     return text
 
 
+QUESTION_FUNCTION_STEMS = frozenset({
+    "what", "which", "who", "whom", "whose", "when", "where", "whi", "how", "did", "do", "doe",
+    "has", "have", "had", "been", "were", "would", "could", "should", "can", "may", "might",
+    "must", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "its",
+    "them", "those", "mani", "much", "kind", "type", "name", "call", "happen", "mean", "describ",
+    "exampl",
+})
+"""Stemmed words that shape a question rather than name its subject ("how many", "what
+kind of", "what is it called", "what happened"), beyond the 33 stopwords the BM25
+tokenizer (bm25s, English) already drops. They are dropped from the query terms:
+a corpus that never says "many" can still say how many were killed."""
+
+
+def content_terms(tokens: list[str]) -> list[str]:
+    """Query tokens (already stemmed, stopwords removed) without `QUESTION_FUNCTION_STEMS`."""
+    return [token for token in tokens if token not in QUESTION_FUNCTION_STEMS]
+
+
 class AnswerKind(Enum):
     """What the answer to a question looks like, from its wh-phrase."""
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.answer import QuotePolicy, build_answer, select_quotes
 from assistant.dates import parse_date_bound, question_dates
-from assistant.questions import QuestionError, answer_kind, clean_question
+from assistant.questions import QuestionError, answer_kind, clean_question, content_terms
 from assistant.ranking import Ranking, default_model, rank_sentences
 from assistant.records import Answer, Document
 from assistant.retrieval import SearchFilters, SearchIndex, prepare
@@ -165,7 +165,7 @@ class QAService:
         embed_started = time.perf_counter()
         query_vector = self._embed(text)
         embed_ms = (time.perf_counter() - embed_started) * 1000
-        tokens = bm25_tokens([text])[0]
+        tokens = content_terms(bm25_tokens([text])[0])
         ranges = tuple((found.start, found.end) for found in question_dates(text))
         ranking = rank_sentences(
             state.search, question=text, kind=answer_kind(text), query_vector=query_vector,

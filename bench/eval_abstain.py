@@ -10,7 +10,9 @@ against another corpus's index with `--foreign-index`, or unanswerable ones).
 
 Fits a logistic regression on the questions of even-numbered articles (JSONL
 files: even line numbers), every file weighing the same however many questions
-it has, and reports for each file the share answered / declined at logit 0 on
+it has, except that `answer:` files weigh `ANSWER_WEIGHT` times more (a wrongly
+declined answerable question costs a user more than a wrongly answered foreign
+one, which still shows only verbatim, cited sentences), and reports for each file the share answered / declined at logit 0 on
 the odd half (holdout), the even half and all. `--write` stores the weights in
 the "evidence" entry of assistant/ranker.json. Needs scikit-learn (a dependency
 of sentence-transformers); the assistant itself only needs numpy.
@@ -23,6 +25,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+ANSWER_WEIGHT = 1.5
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,7 +55,7 @@ def main(arguments: list[str], *, write: bool = False) -> None:
         train = articles % 2 == 0
         inputs.append(features[train])
         labels.append(np.full(train.sum(), answer))
-        weights.append(np.full(train.sum(), 1000.0 / max(train.sum(), 1)))
+        weights.append(np.full(train.sum(), 1000.0 * (ANSWER_WEIGHT if answer else 1.0) / max(train.sum(), 1)))
     model = LogisticRegression(C=10.0, max_iter=5000)
     model.fit(np.vstack(inputs), np.concatenate(labels), sample_weight=np.concatenate(weights))
     for path, answer, features, articles in groups:

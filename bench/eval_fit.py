@@ -9,6 +9,8 @@ on the questions of even-numbered articles:
 - ranking: a listwise model (softmax over one question's candidates, maximising
   the log-probability of the answer-bearing sentences) with `HIDDEN` tanh units
   plus a linear term over standardised features, L2 penalty `L2`, by L-BFGS;
+  fitted from `SEEDS` starting points and averaged, which is again one such
+  model with len(SEEDS) * HIDDEN units;
 - answer: a pointwise logistic regression (scikit-learn), the absolute "this
   sentence answers" logit that feeds the evidence model.
 Reports quote hit@1/@3 of the ranking on the odd-numbered articles (holdout),
@@ -43,6 +45,7 @@ BM25_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.75, 1.0)
 HIDDEN = 8
 L2 = 1e-3
 SEED = 0
+SEEDS = (0, 1, 2)
 
 
 def neutral_model() -> RankerModel:
@@ -147,6 +150,14 @@ def fit_listwise(data: dict[str, np.ndarray], questions: np.ndarray, *, hidden: 
     return {"mean": mean, "scale": scale, "hidden": w_hidden, "output": w_output, "linear": w_linear}
 
 
+def average(models: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The mean of listwise models sharing a standardisation, as one wider model."""
+    return {"mean": models[0]["mean"], "scale": models[0]["scale"],
+            "hidden": np.concatenate([m["hidden"] for m in models], axis=1),
+            "output": np.concatenate([m["output"] for m in models]) / len(models),
+            "linear": np.mean([m["linear"] for m in models], axis=0)}
+
+
 def ranking_scores(data: dict[str, np.ndarray], ranking: dict[str, np.ndarray]) -> np.ndarray:
     standard = (data["features"] - ranking["mean"]) / ranking["scale"]
     return np.tanh(standard @ ranking["hidden"]) @ ranking["output"] + standard @ ranking["linear"]
@@ -197,7 +208,7 @@ def main() -> None:
     pointwise = LogisticRegression(C=args.C, max_iter=3000)
     pointwise.fit(data["features"][train][:, 1:], data["labels"][train])
     answer = np.concatenate([pointwise.intercept_, pointwise.coef_[0]])
-    ranking = fit_listwise(data, even_questions)
+    ranking = average([fit_listwise(data, even_questions, seed=seed) for seed in SEEDS])
     linear = fit_listwise(data, even_questions, hidden=0)
     for label, scores in (("listwise", ranking_scores(data, ranking)),
                           ("linear", ranking_scores(data, linear)),

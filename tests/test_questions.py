@@ -54,3 +54,12 @@ def test_non_text_is_refused():
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) is kind
+
+
+def test_question_shaping_words_are_not_search_terms():
+    from assistant.index import bm25_tokens
+    from assistant.questions import content_terms
+
+    assert content_terms(bm25_tokens(["How many people were killed in Belgorod?"])[0]) == [
+        "peopl", "kill", "belgorod"]
+    assert content_terms(bm25_tokens(["What kind of weapons did they use?"])[0]) == ["weapon", "use"]
