@@ -98,16 +98,20 @@ def _quote_ref(quote: Quote) -> SourceRef:
 def source_list(answer: Answer) -> list[dict[str, Any]]:
     """The numbered source list: one entry per cited document, in marker order.
 
-    A document carrying a merged duplicate (`also_in`) shares its quote's marker.
+    `markers` lists every quote the document supports (several quotes can come from
+    one article; a merged duplicate's document shares its quote's marker);
+    `marker` is the first of them, and `link` highlights that quote.
     """
-    entries: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    entries: dict[str, dict[str, Any]] = {}
     for quote in answer.quotes:
         for ref in (_quote_ref(quote), *quote.also_in):
-            if ref.doc_id not in seen:
-                seen.add(ref.doc_id)
-                entries.append(_source_json(ref, sentence=quote.text, marker=quote.marker))
-    return entries
+            if ref.doc_id in entries:
+                if quote.marker not in entries[ref.doc_id]["markers"]:
+                    entries[ref.doc_id]["markers"].append(quote.marker)
+                continue
+            entries[ref.doc_id] = {**_source_json(ref, sentence=quote.text, marker=quote.marker),
+                                   "markers": [quote.marker]}
+    return list(entries.values())
 
 
 def comparison(answer: Answer) -> list[dict[str, Any]]:
@@ -164,6 +168,17 @@ def _wrap(text: str, indent: str, width: int) -> str:
     return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent)
 
 
+def _clip(text: str, *, from_end: bool, limit: int = 160) -> str:
+    """At most about `limit` characters of context, cut at a space, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    if from_end:
+        tail = text[-limit:]
+        return "…" + tail[tail.find(" ") + 1:] if " " in tail else "…" + tail
+    head = text[:limit]
+    return (head[:head.rfind(" ")] if " " in head else head) + "…"
+
+
 def render_text(answer: Answer, *, width: int = 88) -> str:
     """The answer for a terminal: numbered quotes with context, figures, then sources."""
     lines = [f"Q: {answer.question}", ""]
@@ -175,10 +190,10 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
                 lines.append(_wrap(f"- \"{quote.text}\" ({_describe(quote)})", "  ", width))
     for quote in answer.quotes:
         if quote.context_before:
-            lines.append(_wrap(f"…{quote.context_before[-160:]}", "     ", width))
+            lines.append(_wrap(_clip(quote.context_before, from_end=True), "     ", width))
         lines.append(_wrap(f"[{quote.marker}] \"{quote.text}\"", "", width))
         if quote.context_after:
-            lines.append(_wrap(f"{quote.context_after[:160]}…", "     ", width))
+            lines.append(_wrap(_clip(quote.context_after, from_end=False), "     ", width))
         lines.append(f"     — {_describe(quote)}")
         for ref in quote.also_in:
             lines.append(f"     also in: {_describe(ref)}")
@@ -200,6 +215,7 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
         for entry in sources:
             date = f", {entry['published']}" if entry["published"] else ""
             link = f" — {entry['link']}" if entry["link"] else ""
-            lines.append(f"  [{entry['marker']}] {entry['source']}: {entry['title']}{date}{link}")
+            markers = "".join(f"[{marker}]" for marker in entry["markers"])
+            lines.append(f"  {markers} {entry['source']}: {entry['title']}{date}{link}")
     lines.append(f"({answer.elapsed_ms:.0f} ms)")
     return "\n".join(lines)

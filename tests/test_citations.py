@@ -63,7 +63,8 @@ def test_answer_json_has_quotes_sources_and_markers():
     assert quote["figures"] == [{"value": "18", "category": "killed", "text": "killed 18 people",
                                  "start": 5, "end": 21}]
     assert quote["also_in"][0]["source"] == "Reuters"
-    assert [(s["marker"], s["source"]) for s in payload["sources"]] == [(1, "JURIST"), (1, "Reuters")]
+    assert [(s["marker"], s["markers"], s["source"]) for s in payload["sources"]] == [
+        (1, [1], "JURIST"), (1, [1], "Reuters")]
     assert payload["elapsed_ms"] == 12.3
 
 
@@ -94,6 +95,23 @@ def test_abstention_is_labelled_in_json_and_text():
     assert payload["nearest_label"].endswith("do not answer the question.")
     text = render_text(answer)
     assert "does not answer" in text and "do not answer the question" in text
+
+
+def test_quotes_from_one_article_share_its_source_entry():
+    answer = Answer(question="q?", answered=True, quotes=(
+        make_quote("They killed 18 people.", marker=1), make_quote("Others were hurt.", marker=2)))
+    sources = answer_to_json(answer)["sources"]
+    assert len(sources) == 1 and sources[0]["markers"] == [1, 2]
+    assert "[1][2] JURIST: Belgorod strikes" in render_text(answer)
+
+
+def test_long_context_is_clipped_at_a_word():
+    long_before = "word " * 60 + "Earlier sentence."
+    quote = Quote(text="Quoted.", doc_id="d", title="t", source="S", url=None, published=None, start=0,
+                  end=7, score=1.0, context_before=long_before, marker=1)
+    line = next(l for l in render_text(Answer(question="q?", answered=True, quotes=(quote,))).splitlines()
+                if l.strip().startswith("…"))
+    assert line.strip().startswith("…word ")
 
 
 def test_terminal_text_shows_marker_quote_context_and_source():

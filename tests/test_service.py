@@ -66,7 +66,7 @@ def test_golden_payload_for_belgorod(seed):
         "#:~:text=The%20country%E2%80%99s%20Permanent%20Representative%20the,"
     )
     assert payload["sources"][0] == {
-        "marker": 1, "doc_id": SEED_ID,
+        "marker": 1, "markers": [q["marker"] for q in payload["quotes"]], "doc_id": SEED_ID,
         "title": "Russia accuses Ukraine of using cluster munitions in Belgorod strikes", "source": "JURIST",
         "url": "https://jurist.org/news/2023/12/russia-accuses-ukraine-of-using-cluster-munitions-in-belgorod-strikes",
         "published": "2023-12-31", "link": first["link"],
