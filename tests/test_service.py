@@ -179,3 +179,20 @@ def test_concurrent_questions_get_their_own_answers(news):
         thread.join()
     for question, expected in questions.items():
         assert expected in results[question]
+
+
+def test_a_rebuilt_index_is_picked_up_without_a_restart():
+    from answers_support import NEWS, build, embedder
+    from assistant.service import QAService
+    from assistant.settings import Settings
+
+    index_dir = build("reload", NEWS[:4])
+    service = QAService(Settings(index_dir=index_dir), embedder=embedder())
+    question = "What set the fuel depot in Port Sudan on fire?"
+    assert not service.ask(question).answered
+    before = service.health()["index_version"]
+    build("reload", NEWS)
+    answer = service.ask(question)
+    assert answer.answered and answer.quotes[0].doc_id == "port-sudan"
+    assert service.health()["index_version"] != before
+    assert "BBC News" in service.sources()
