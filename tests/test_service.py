@@ -130,6 +130,13 @@ def test_reports_from_the_date_the_question_names_rank_first(news):
     assert on_18th.quotes[0].doc_id == "gaza-school-0118"
 
 
+def test_a_report_from_the_named_date_about_something_else_does_not_rank_first(news):
+    # Only the Sumy strike reports are dated 2 March 2025; the question is about Port Sudan.
+    answer = news.ask("How many drone attacks hit Port Sudan on 2 March 2025?")
+    assert answer.answered
+    assert answer.quotes[0].doc_id == "port-sudan"
+
+
 def test_figures_from_two_outlets_are_compared_side_by_side(news):
     payload = answer_to_json(news.ask("How many people were killed in the airstrike on a school in Gaza City?"))
     groups = {group["source"]: group for group in payload["comparison"]}
