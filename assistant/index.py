@@ -179,6 +179,8 @@ def load_index(index_dir: Path) -> LoadedIndex:
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
     """What the live index holds, without loading vectors: counts, sources, dates, size on disk."""
+    from assistant.retrieval import split_outlets
+
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     folder = index_dir / (current_version(index_dir) or "")
@@ -188,7 +190,7 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
     sources: dict[str, int] = {}
     for document in documents:
-        for outlet in outlets(document.source):
+        for outlet in split_outlets(document.source):
             sources[outlet] = sources.get(outlet, 0) + 1
     dates = sorted(d.published for d in documents if d.published)
     return {
@@ -205,11 +207,6 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
         "created": manifest.created,
     }
-
-
-def outlets(source: str) -> list[str]:
-    """The outlets named in a source field; conflict-news joins several with "; "."""
-    return [name.strip() for name in source.split(";") if name.strip()]
 
 
 # ---------------------------------------------------------------- building

@@ -122,3 +122,11 @@ def test_a_second_build_at_the_same_time_is_refused(tmp_path, embedder):
         with pytest.raises(IndexUnavailable, match="another build is running"):
             build_index([document("a", "Second report.")], settings=settings, embedder=embedder)
     assert current_version(tmp_path) == live
+
+
+def test_statistics_count_each_outlet_of_a_joined_source(tmp_path, embedder):
+    documents = [document("a", "First report.", source="Reuters; AP"), document("b", "Second report.", source="AP")]
+    build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
+    summary = index_statistics(tmp_path)
+    assert summary["sources"] == {"AP": 2, "Reuters": 1}
+    assert summary["published"] == {"first": "2025-01-18", "last": "2025-01-18", "undated": 0}
