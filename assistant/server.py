@@ -15,6 +15,7 @@ nothing under the index or corpus folders can be fetched.
 # No `from __future__ import annotations` here: FastAPI reads the route signatures'
 # annotations at runtime, and nested route functions cannot resolve strings.
 import json
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -245,7 +246,7 @@ def ensure_index(settings: Settings) -> str | None:
     loaded = load_corpus([DEFAULT_CORPUS_DIR])
     if not loaded.documents:
         raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
-    report = build_index(loaded.documents, settings=settings, progress=True)
+    report = build_index(loaded.documents, settings=settings, progress=sys.stderr.isatty())
     return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
             f"({report.documents:,} document(s), {report.sentences:,} sentences).")
 
