@@ -124,15 +124,25 @@ def current_version(index_dir: Path) -> str | None:
     return name or None
 
 
-def read_manifest(index_dir: Path) -> Manifest:
+def live_folder(index_dir: Path) -> Path:
+    """The live version's folder, read from CURRENT once, or IndexUnavailable when there is none."""
     version = current_version(index_dir)
     if version is None:
         raise IndexUnavailable(f"no index in {index_dir}: build one with `conflict-qa build`")
+    return Path(index_dir) / version
+
+
+def _damaged(index_dir: Path, error: Exception) -> IndexUnavailable:
+    return IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`")
+
+
+def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:
+    """The manifest of `folder` (default: the live version of `index_dir`)."""
+    folder = folder or live_folder(index_dir)
     try:
-        data = json.loads((Path(index_dir) / version / "manifest.json").read_text(encoding="utf-8"))
-        manifest = Manifest(**data)
+        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as error:
-        raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
+        raise _damaged(index_dir, error) from error
     if manifest.format_version != FORMAT_VERSION:
         raise IndexUnavailable(
             f"index in {index_dir} has format {manifest.format_version}, this version reads {FORMAT_VERSION}: "
@@ -157,8 +167,9 @@ def load_index(index_dir: Path) -> LoadedIndex:
     import faiss
 
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    folder = index_dir / (current_version(index_dir) or "")
+    # CURRENT is read once, so a build switching it meanwhile cannot mix two versions.
+    folder = live_folder(index_dir)
+    manifest = read_manifest(index_dir, folder)
     try:
         spans = np.load(folder / "spans.npz")
         return LoadedIndex(
@@ -174,7 +185,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
             sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences")),
         )
     except (OSError, ValueError, KeyError, RuntimeError) as error:
-        raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
+        raise _damaged(index_dir, error) from error
 
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
@@ -182,12 +193,12 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
     from assistant.retrieval import split_outlets
 
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    folder = index_dir / (current_version(index_dir) or "")
+    folder = live_folder(index_dir)
+    manifest = read_manifest(index_dir, folder)
     try:
         documents = _read_documents(folder)
     except (OSError, ValueError, TypeError) as error:
-        raise IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`") from error
+        raise _damaged(index_dir, error) from error
     sources: dict[str, int] = {}
     for document in documents:
         for outlet in split_outlets(document.source):

@@ -130,3 +130,10 @@ def test_statistics_count_each_outlet_of_a_joined_source(tmp_path, embedder):
     summary = index_statistics(tmp_path)
     assert summary["sources"] == {"AP": 2, "Reuters": 1}
     assert summary["published"] == {"first": "2025-01-18", "last": "2025-01-18", "undated": 0}
+
+
+def test_a_damaged_index_is_a_clear_error(tmp_path, embedder):
+    build_index([document("a", "First report.")], settings=Settings(index_dir=tmp_path), embedder=embedder)
+    (tmp_path / current_version(tmp_path) / "spans.npz").unlink()
+    with pytest.raises(IndexUnavailable, match="is damaged .*build --full"):
+        load_index(tmp_path)
