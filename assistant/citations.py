@@ -11,6 +11,7 @@ import re
 import textwrap
 from typing import Any
 from urllib.parse import quote as percent_encode
+from urllib.parse import urlsplit
 
 from assistant.records import Answer, Figure, Quote, SourceRef
 
@@ -49,9 +50,24 @@ def text_fragment(sentence: str) -> str:
     return f"text={_encode_fragment_term(start)},{_encode_fragment_term(end)}"
 
 
+def http_url(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) link without whitespace, else None.
+
+    Only such links are ever rendered: no javascript:, data: or relative URLs.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or _WHITESPACE.search(url):
+        return None
+    return url
+
+
 def link_with_fragment(url: str | None, sentence: str) -> str | None:
     """`url` plus a text fragment for `sentence`; None unless `url` is http(s)."""
-    if not url or not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
+    url = http_url(url)
+    if url is None:
         return None
     separator = ":~:" if "#" in url else "#:~:"
     return f"{url}{separator}{text_fragment(sentence)}"

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 
+from assistant.citations import http_url
 from assistant.records import Answer, Quote
 
 if TYPE_CHECKING:
@@ -40,14 +41,6 @@ SOURCE_ROUTE = "/source"
 def esc(text: str | None) -> str:
     """`text` as HTML text: markup characters and quotes become entities."""
     return html.escape(text or "", quote=True)
-
-
-def http_url(url: str | None) -> str | None:
-    """`url` when it is an absolute http(s) link, else None (no javascript:, data:, relative)."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def source_href(quote: Quote) -> str:
