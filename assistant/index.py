@@ -80,6 +80,20 @@ class LoadedIndex:
     def sentence_text(self, row: int) -> str:
         return self.documents[self.sentence_doc[row]].text[self.sentence_start[row]:self.sentence_end[row]]
 
+    def chunk_vectors(self) -> np.ndarray:
+        """The stored chunk vectors as an (n, dimension) float32 array."""
+        return _stored_vectors(self.chunk_index)
+
+    def sentence_vectors(self) -> np.ndarray:
+        """The stored sentence vectors as an (n, dimension) float32 array."""
+        return _stored_vectors(self.sentence_index)
+
+
+def _stored_vectors(faiss_index: Any) -> np.ndarray:
+    if faiss_index.ntotal == 0:
+        return np.zeros((0, faiss_index.d), dtype=np.float32)
+    return np.ascontiguousarray(faiss_index.reconstruct_n(0, faiss_index.ntotal), dtype=np.float32)
+
 
 def bm25_tokens(texts: Sequence[str]) -> list[list[str]]:
     """Lowercased, English-stopword-free, Snowball-stemmed tokens, the same at build and query time."""
@@ -262,8 +276,8 @@ def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _Documen
             "rebuild it with `--full` or pass `--model` to match"
         )
     loaded = load_index(index_dir)
-    chunk_vectors = loaded.chunk_index.reconstruct_n(0, loaded.chunk_index.ntotal)
-    sentence_vectors = loaded.sentence_index.reconstruct_n(0, loaded.sentence_index.ntotal)
+    chunk_vectors = loaded.chunk_vectors()
+    sentence_vectors = loaded.sentence_vectors()
     chunk_bounds = np.searchsorted(loaded.chunk_doc, np.arange(len(loaded.documents) + 1))
     sentence_bounds = np.searchsorted(loaded.sentence_doc, np.arange(len(loaded.documents) + 1))
     rows: dict[str, tuple[str, _DocumentRows]] = {}

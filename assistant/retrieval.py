@@ -130,7 +130,7 @@ def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
         chunk_doc=loaded.chunk_doc, chunk_start=loaded.chunk_start, chunk_end=loaded.chunk_end,
         sentence_doc=loaded.sentence_doc, sentence_start=loaded.sentence_start,
         sentence_end=loaded.sentence_end, sentence_chunk=loaded.sentence_chunk,
-        chunk_vectors=_vectors(loaded.chunk_index), sentence_vectors=_vectors(loaded.sentence_index),
+        chunk_vectors=loaded.chunk_vectors(), sentence_vectors=loaded.sentence_vectors(),
         chunk_bm25=loaded.chunk_bm25, sentence_bm25=loaded.sentence_bm25,
         chunk_sentences=chunk_sentences, sentence_terms=sentence_terms,
         sentence_bigrams=sentence_bigrams, title_terms=title_terms,
@@ -145,12 +145,6 @@ def _is_iso(value: str | None) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _vectors(faiss_index: Any) -> np.ndarray:
-    if faiss_index.ntotal == 0:
-        return np.zeros((0, faiss_index.d), dtype=np.float32)
-    return np.ascontiguousarray(faiss_index.reconstruct_n(0, faiss_index.ntotal), dtype=np.float32)
 
 
 def document_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
