@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 
-from assistant.citations import http_url
+from assistant.citations import (
+    COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, comparison, quote_link,
+)
 from assistant.records import Answer, Quote
 
 if TYPE_CHECKING:
@@ -94,11 +96,9 @@ def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
 
 def _source_item(cited: list[tuple[Quote, int]]) -> str:
     """One cited document: every marker pointing at it, outlet, title, date, original link."""
-    from assistant.citations import quote_link
-
     quote = cited[0][0]
     markers = "".join(f'<span class="cqa-num">[{number}]</span>' for _, number in cited)
-    link = http_url(quote_link(quote))
+    link = quote_link(quote)
     original = (f' · <a class="cqa-original" href="{esc(link)}">{esc(_host(link))} ↗</a>'
                 if link else "")
     also = ""
@@ -122,8 +122,6 @@ def numbered(quotes: Sequence[Quote]) -> list[tuple[Quote, int]]:
 
 def _comparison_table(answer: Answer) -> str:
     """The casualty figures side by side, one column per outlet and date (citations.comparison)."""
-    from assistant.citations import COMPARISON_NOTE, comparison
-
     groups = comparison(answer)
     if not any(group["figures"] for group in groups):
         return ""
@@ -161,8 +159,6 @@ def render_answer(answer: Answer) -> str:
     outlets disagree, then the sources. Not answered: a plain statement, then the
     closest passages labelled as not answering (wording from assistant.citations).
     """
-    from assistant.citations import NEAREST_LABEL, NOT_ANSWERED
-
     if answer.answered and answer.quotes:
         quotes = "".join(_blockquote(q, n, nearest=False) for q, n in numbered(answer.quotes))
         return (f'<div class="cqa-answer">{quotes}{_comparison_table(answer)}'
@@ -205,8 +201,6 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
     `compact` is the embed view for the widget's panel: no header, filters folded
     under the chat. Both views expose the same `/ask` client API (JSON answer).
     """
-    from assistant.citations import answer_to_json
-
     def add_question(question: str, history: list[dict[str, Any]]):
         text = (question or "").strip()
         if not text:
