@@ -27,9 +27,9 @@ def fail(message: str) -> None:
 @contextlib.contextmanager
 def user_errors(*extra: type[BaseException]) -> Iterator[None]:
     """Turn the exceptions that describe a user mistake into one error line."""
-    from assistant.corpus import CorpusError
-    from assistant.embedding import ModelUnavailable
-    from assistant.index import IndexUnavailable
+    from assistant.ingest.corpus import CorpusError
+    from assistant.index.embedding import ModelUnavailable
+    from assistant.index.store import IndexUnavailable
 
     try:
         yield
@@ -67,8 +67,8 @@ def main() -> None:
 @json_option
 def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str, full: bool, strict: bool, as_json: bool) -> None:
     """Build or update the index from the corpus (only changed documents are embedded)."""
-    from assistant.corpus import load_corpus
-    from assistant.index import build_index
+    from assistant.ingest.corpus import load_corpus
+    from assistant.index.store import build_index
 
     settings = Settings(index_dir=index_dir, model=model)
     with user_errors():
@@ -98,7 +98,7 @@ def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str, full: boo
 @json_option
 def stats(index_dir: Path, as_json: bool) -> None:
     """What the index holds: documents per source, date range, model, size on disk."""
-    from assistant.index import index_statistics
+    from assistant.index.store import index_statistics
 
     with user_errors():
         summary = index_statistics(index_dir)
@@ -155,15 +155,15 @@ def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
 def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str,
         sources: tuple[str, ...], since: str | None, until: str | None, as_json: bool) -> None:
     """Answer QUESTION with quoted, cited sentences from the corpus (or say it cannot)."""
-    from assistant.citations import answer_to_json, render_text
-    from assistant.questions import QuestionError, clean_question
+    from assistant.answers.citations import answer_to_json, render_text
+    from assistant.search.questions import QuestionError, clean_question
     from assistant.service import QAService, make_filters
 
     if (question is None) == (questions_file is None):
         fail("give either a QUESTION or --questions FILE")
     if questions_file is not None and str(questions_file) != "-" and not questions_file.is_file():
         fail(f"no such questions file: {questions_file}")
-    from assistant.scoring import RankerError
+    from assistant.search.scoring import RankerError
 
     with user_errors(QuestionError, RankerError):
         make_filters(sources, since, until)
@@ -214,7 +214,7 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
 
     from assistant.eval_data import EvalDataError
     from assistant.evaluation import evaluate, plan_eval, render_report
-    from assistant.scoring import RankerError
+    from assistant.search.scoring import RankerError
 
     with user_errors(EvalDataError, RankerError):
         if limit is not None and limit < 1:
@@ -223,13 +223,13 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
                          articles=articles, limit=limit, seed=seed, foreign_index=foreign_index)
         if not plan.questions:
             fail(f"{file}: no questions to ask")
-        from assistant.embedding import load_embedder
+        from assistant.index.embedding import load_embedder
         from assistant.service import QAService
 
         embedder = load_embedder(model)
         settings = Settings(index_dir=plan.index_dir, model=model)
         if plan.documents:
-            from assistant.index import build_index
+            from assistant.index.store import build_index
 
             build_index(plan.documents, settings=settings, embedder=embedder, progress=sys.stderr.isatty())
         service = QAService(settings, embedder=embedder)
@@ -263,8 +263,8 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
                    "* means any.")
 def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, embed_origins: str) -> None:
     """Serve the chat, the embeddable widget and the HTTP API (builds the default index if missing)."""
-    from assistant.server import ServeError, ServerSettings, parse_origins
-    from assistant.server import serve as run_server
+    from assistant.web.server import ServeError, ServerSettings, parse_origins
+    from assistant.web.server import serve as run_server
 
     server = ServerSettings(host=host, port=port, api_origins=parse_origins(api_origins),
                             embed_origins=parse_origins(embed_origins) or ("*",))

@@ -29,8 +29,8 @@ import numpy as np
 
 from assistant.eval_data import EvalQuestion
 from assistant.records import Document
-from assistant.ranking import PASSAGES_PER_QUESTION
-from assistant.retrieval import FusionMethod, SearchIndex, fuse, top_rows
+from assistant.search.ranking import PASSAGES_PER_QUESTION
+from assistant.search.retrieval import FusionMethod, SearchIndex, fuse, top_rows
 
 RECALL_AT = (1, 5, 20)
 BASELINES = (FusionMethod.BM25, FusionMethod.DENSE, FusionMethod.RRF)

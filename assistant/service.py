@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer import QuotePolicy, build_answer, select_quotes
-from assistant.dates import parse_date_bound, question_dates
-from assistant.questions import QuestionError, answer_kind, clean_question, content_terms
-from assistant.ranking import Ranking, default_model, rank_sentences
+from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
+from assistant.ingest.dates import parse_date_bound, question_dates
+from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
+from assistant.search.ranking import Ranking, default_model, rank_sentences
 from assistant.records import Answer, Document
-from assistant.retrieval import SearchFilters, SearchIndex, prepare
-from assistant.scoring import RankerModel
+from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
+from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
 
 __all__ = ["QAService", "QuestionError", "AskDetails", "make_filters"]
@@ -106,14 +106,14 @@ class QAService:
         self._reload_lock = threading.Lock()
         self._state = self._load()
         if embedder is None:
-            from assistant.embedding import load_embedder
+            from assistant.index.embedding import load_embedder
 
             embedder = load_embedder(settings.model)
         self._embedder = embedder
         self._embed_lock = threading.Lock()
 
     def _load(self) -> _Loaded:
-        from assistant.index import IndexUnavailable, bm25_tokens, current_version, load_index
+        from assistant.index.store import IndexUnavailable, bm25_tokens, current_version, load_index
 
         index_dir = Path(self.settings.index_dir)
         version = current_version(index_dir)
@@ -128,7 +128,7 @@ class QAService:
 
     def _current(self) -> _Loaded:
         """The live index, reloading first if a rebuild switched the version pointer."""
-        from assistant.index import IndexUnavailable, current_version
+        from assistant.index.store import IndexUnavailable, current_version
 
         state = self._state
         if current_version(Path(self.settings.index_dir)) == state.version:
@@ -156,7 +156,7 @@ class QAService:
                     since: dt.date | str | None = None, until: dt.date | str | None = None,
                     ) -> AskDetails:
         """`ask`, also returning the ranking behind the answer and the embedding time."""
-        from assistant.index import bm25_tokens
+        from assistant.index.store import bm25_tokens
 
         started = time.perf_counter()
         text = clean_question(question)

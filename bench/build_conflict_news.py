@@ -42,8 +42,8 @@ def timed_build(corpus: Path, index_dir: Path, *extra: str) -> tuple[dict, float
 
 def embedding_reference(index_dir: Path) -> tuple[int, float]:
     """Embed, alone, exactly the texts the build embedded (chunk inputs and sentences, deduplicated)."""
-    from assistant.embedding import load_embedder
-    from assistant.index import chunk_embedding_input, load_index
+    from assistant.index.embedding import load_embedder
+    from assistant.index.store import chunk_embedding_input, load_index
 
     index = load_index(index_dir)
     texts: dict[str, None] = {}

@@ -1,4 +1,4 @@
-"""Fit the abstention ("evidence") model of assistant/ranker.json from eval runs.
+"""Fit the abstention ("evidence") model of assistant/search/ranker.json from eval runs.
 
     .venv/bin/python bench/eval_abstain.py [--write] answer:DETAILS.jsonl decline:DETAILS.jsonl ...
 
@@ -14,7 +14,7 @@ it has, except that `answer:` files weigh `ANSWER_WEIGHT` times more (a wrongly
 declined answerable question costs a user more than a wrongly answered foreign
 one, which still shows only verbatim, cited sentences), and reports for each file the share answered / declined at logit 0 on
 the odd half (holdout), the even half and all. `--write` stores the weights in
-the "evidence" entry of assistant/ranker.json. Needs scikit-learn (a dependency
+the "evidence" entry of assistant/search/ranker.json. Needs scikit-learn (a dependency
 of sentence-transformers); the assistant itself only needs numpy.
 """
 
@@ -70,8 +70,8 @@ def main(arguments: list[str], *, write: bool = False) -> None:
     bias = round(float(model.intercept_[0]), 4)
     print(f"evidence weights {weights}, bias {bias}")
     if write:
-        from assistant.ranking import EVIDENCE_NAMES
-        from assistant.scoring import RANKER_FILE
+        from assistant.search.ranking import EVIDENCE_NAMES
+        from assistant.search.scoring import RANKER_FILE
 
         payload = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
         payload["evidence"] = {"names": list(EVIDENCE_NAMES), "weights": weights, "bias": bias}

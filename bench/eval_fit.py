@@ -1,4 +1,4 @@
-"""Fit the sentence ranker and answer logit (assistant/ranker.json) on half of SQuAD v1.1 dev.
+"""Fit the sentence ranker and answer logit (assistant/search/ranker.json) on half of SQuAD v1.1 dev.
 
     .venv/bin/python bench/eval_fit.py --index DIR [--squad FILE] [--cache FEATURES.npz] [--write]
 
@@ -15,7 +15,7 @@ on the questions of even-numbered articles:
   sentence answers" logit that feeds the evidence model.
 Reports quote hit@1/@3 of the ranking on the odd-numbered articles (holdout),
 the even ones and all, for the listwise model, a linear listwise model and the
-pointwise one. `--write` stores the fitted models in assistant/ranker.json,
+pointwise one. `--write` stores the fitted models in assistant/search/ranker.json,
 keeping its evidence model (bench/eval_abstain.py fits that one). Also prints
 passage recall@1/@5 for RRF and several BM25 weights: how
 retrieval.BM25_WEIGHT was chosen. scipy and scikit-learn are needed only here
@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.eval_data import load_squad  # noqa: E402
 from assistant.evaluation import contains_answer  # noqa: E402
-from assistant.ranking import EVIDENCE_NAMES, FEATURE_NAMES  # noqa: E402
-from assistant.retrieval import FusionMethod, PassageScores, fuse, top_rows  # noqa: E402
-from assistant.scoring import RANKER_FILE, RankerModel  # noqa: E402
+from assistant.search.ranking import EVIDENCE_NAMES, FEATURE_NAMES  # noqa: E402
+from assistant.search.retrieval import FusionMethod, PassageScores, fuse, top_rows  # noqa: E402
+from assistant.search.scoring import RANKER_FILE, RankerModel  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 BM25_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.75, 1.0)
@@ -164,7 +164,7 @@ def ranking_scores(data: dict[str, np.ndarray], ranking: dict[str, np.ndarray]) 
 
 
 def write_ranker(ranking: dict[str, np.ndarray], answer: np.ndarray) -> None:
-    """Store the models in assistant/ranker.json, keeping its evidence model."""
+    """Store the models in assistant/search/ranker.json, keeping its evidence model."""
     previous = json.loads(RANKER_FILE.read_text(encoding="utf-8")) if RANKER_FILE.exists() else {}
     evidence = previous.get("evidence") or {"names": list(EVIDENCE_NAMES),
                                             "weights": [0.0] * len(EVIDENCE_NAMES), "bias": 1.0}
@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="features .npz to reuse or write")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--C", type=float, default=1.0)
-    parser.add_argument("--write", action="store_true", help="store the fitted models in assistant/ranker.json")
+    parser.add_argument("--write", action="store_true", help="store the fitted models in assistant/search/ranker.json")
     args = parser.parse_args()
     if args.cache and Path(args.cache).exists():
         data = dict(np.load(args.cache))

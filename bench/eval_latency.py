@@ -51,7 +51,7 @@ def main() -> None:
 
     import torch
 
-    from assistant.embedding import load_embedder
+    from assistant.index.embedding import load_embedder
     from assistant.service import QUERY_TORCH_THREADS
 
     torch.set_num_threads(QUERY_TORCH_THREADS)

@@ -49,14 +49,14 @@ NEWS = (
 
 @lru_cache(maxsize=1)
 def embedder():
-    from assistant.embedding import load_embedder
+    from assistant.index.embedding import load_embedder
     from assistant.settings import DEFAULT_MODEL
 
     return load_embedder(DEFAULT_MODEL)
 
 
 def build(name: str, documents) -> Path:
-    from assistant.index import build_index
+    from assistant.index.store import build_index
     from assistant.settings import Settings
 
     index_dir = _WORK / name
@@ -67,7 +67,7 @@ def build(name: str, documents) -> Path:
 @lru_cache(maxsize=None)
 def seed_service():
     """A QAService over the default corpus (corpus/, the seed JURIST article)."""
-    from assistant.corpus import load_corpus
+    from assistant.ingest.corpus import load_corpus
     from assistant.service import QAService
     from assistant.settings import Settings
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from answers_support import news_service
-from assistant.answer import QuotePolicy, is_duplicate, make_quote, merge_duplicates, order_candidates, \
+from assistant.answers.answer import QuotePolicy, is_duplicate, make_quote, merge_duplicates, order_candidates, \
     select_quotes
 from assistant.records import Quote
 

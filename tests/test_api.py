@@ -189,7 +189,7 @@ def test_a_rebuild_is_picked_up_without_restart_or_failed_request(app_server) ->
 def test_embed_origins_become_the_frame_ancestors_policy(origins, expected) -> None:
     import asyncio
 
-    from assistant.server import GuardMiddleware, frame_ancestors
+    from assistant.web.server import GuardMiddleware, frame_ancestors
 
     async def page(scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import Chunker, split_document, split_sentences
+from assistant.ingest.chunking import Chunker, split_document, split_sentences
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "000_8572b3f23334c504.txt"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from assistant.citations import answer_to_json, link_with_fragment, quote_link, render_text, text_fragment
-from assistant.figures import find_figures
+from assistant.answers.citations import answer_to_json, link_with_fragment, quote_link, render_text, text_fragment
+from assistant.answers.figures import find_figures
 from assistant.records import Answer, Quote, SourceRef
 
 URL = "https://jurist.org/news/2023/12/russia-accuses-ukraine"

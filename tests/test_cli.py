@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index import current_version, load_index
+from assistant.index.store import current_version, load_index
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFLICT_NEWS = ROOT.parent / "shared" / "data" / "conflict-news" / "conflict_news.jsonl.gz"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from answers_support import ROOT, build
-from assistant.corpus import load_corpus
+from assistant.ingest.corpus import load_corpus
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

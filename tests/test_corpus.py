@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import CorpusError, load_corpus
+from assistant.ingest.corpus import CorpusError, load_corpus
 from assistant.settings import DEFAULT_CORPUS_DIR
 
 SHARED_NEWS = Path("/work/shared/data/conflict-news/conflict_news.jsonl.gz")

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from assistant.dates import DateRange, normalize_date, parse_date_bound, question_dates
+from assistant.ingest.dates import DateRange, normalize_date, parse_date_bound, question_dates
 
 
 @pytest.mark.parametrize("value", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.figures import find_figures
+from assistant.answers.figures import find_figures
 
 SEED = ("The country’s Permanent Representative the UN Security Council called the strikes "
         "“indiscriminate” and said they killed 18 people, including three children, in addition "

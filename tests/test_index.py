@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.corpus import load_corpus
-from assistant.embedding import load_embedder
-from assistant.index import IndexUnavailable, build_index, current_version, index_statistics, load_index
+from assistant.ingest.corpus import load_corpus
+from assistant.index.embedding import load_embedder
+from assistant.index.store import IndexUnavailable, build_index, current_version, index_statistics, load_index
 from assistant.records import Document
 from assistant.settings import DEFAULT_CORPUS_DIR, Settings
 
@@ -113,7 +113,7 @@ def test_only_the_live_and_previous_versions_stay_on_disk(tmp_path, embedder):
 
 
 def test_a_second_build_at_the_same_time_is_refused(tmp_path, embedder):
-    from assistant.storage import ExclusiveLock
+    from assistant.index.storage import ExclusiveLock
 
     settings = Settings(index_dir=tmp_path)
     build_index([document("a", "First report.")], settings=settings, embedder=embedder)

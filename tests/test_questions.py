@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.questions import MAX_QUESTION_CHARS, AnswerKind, QuestionError, answer_kind, clean_question
+from assistant.search.questions import MAX_QUESTION_CHARS, AnswerKind, QuestionError, answer_kind, clean_question
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", "?!", "<b></b>", "**  **"])
@@ -57,8 +57,8 @@ def test_answer_kind(question, kind):
 
 
 def test_question_shaping_words_are_not_search_terms():
-    from assistant.index import bm25_tokens
-    from assistant.questions import content_terms
+    from assistant.index.store import bm25_tokens
+    from assistant.search.questions import content_terms
 
     assert content_terms(bm25_tokens(["How many people were killed in Belgorod?"])[0]) == [
         "peopl", "kill", "belgorod"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from answers_support import NEWS, news_service
-from assistant.retrieval import (
+from assistant.search.retrieval import (
     RRF_K, FusionMethod, PassageScores, SearchFilters, date_matches, document_mask, fuse, split_outlets,
     top_rows,
 )
@@ -33,7 +33,7 @@ def test_rrf_adds_reciprocal_ranks():
 
 
 def test_weighted_fusion_scales_bm25_by_the_best_score():
-    from assistant.retrieval import BM25_WEIGHT, DENSE_WEIGHT
+    from assistant.search.retrieval import BM25_WEIGHT, DENSE_WEIGHT
 
     fused = fuse(scores([0.5, 0.4], [2.0, 4.0]), FusionMethod.WEIGHTED)
     assert np.allclose(fused, [DENSE_WEIGHT * 0.5 + BM25_WEIGHT * 0.5, DENSE_WEIGHT * 0.4 + BM25_WEIGHT])

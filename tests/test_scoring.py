@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from assistant.ranking import EVIDENCE_NAMES, FEATURE_NAMES, default_model
-from assistant.scoring import RANKER_FILE, RankerError, check_model, load_ranker, model_from_json
+from assistant.search.ranking import EVIDENCE_NAMES, FEATURE_NAMES, default_model
+from assistant.search.scoring import RANKER_FILE, RankerError, check_model, load_ranker, model_from_json
 
 
 def test_shipped_ranker_matches_the_features():

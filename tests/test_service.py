@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from answers_support import news_service, seed_service
-from assistant.citations import answer_to_json
-from assistant.questions import QuestionError
+from assistant.answers.citations import answer_to_json
+from assistant.search.questions import QuestionError
 
 SEED_ID = "jurist-2023-12-belgorod-cluster-munitions"
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from assistant.records import Answer, Figure, Quote
-from assistant.ui import render_answer, render_question
+from assistant.web.ui import render_answer, render_question
 
 BELGOROD = "How many people were killed in Belgorod?"
 BELGOROD_SENTENCE = "said they killed 18 people, including three children"

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from assistant.dates import normalize_date
+from assistant.ingest.dates import normalize_date
 from assistant.records import Document, Problem
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")

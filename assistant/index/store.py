@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from assistant.records import Document
-from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
+from assistant.index.storage import BusyError, ExclusiveLock, replace_file, sync_tree
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -204,7 +204,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
     """What the live index holds, without loading vectors: counts, sources, dates, size on disk."""
-    from assistant.retrieval import split_outlets
+    from assistant.search.retrieval import split_outlets
 
     index_dir = Path(index_dir)
     folder = live_folder(index_dir)
@@ -316,7 +316,7 @@ def build_index(
     reuse a loaded one). Raises IndexUnavailable for an empty corpus or an index
     built by another model.
     """
-    from assistant.chunking import Chunker, split_document
+    from assistant.ingest.chunking import Chunker, split_document
 
     started = time.perf_counter()
     if not documents:
@@ -328,7 +328,7 @@ def build_index(
         changed = [d for d in documents if previous.get(d.id, ("",))[0] != d.content_hash]
         if changed and embedder is None:
             if load_embedder is None:
-                from assistant.embedding import load_embedder
+                from assistant.index.embedding import load_embedder
             embedder = load_embedder(settings.model)
         rows, embedded_texts, embedding_seconds = {}, 0, 0.0
         if changed:

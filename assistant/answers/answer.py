@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.figures import find_figures
+from assistant.answers.figures import find_figures
 from assistant.records import Answer, Quote, SourceRef
-from assistant.retrieval import SearchIndex
+from assistant.search.retrieval import SearchIndex
 
 ANSWER_THRESHOLD = 0.0
 """Abstain when the evidence logit (scoring.RankerModel.evidence_logit) is below this: 0 is even odds.

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 
-from assistant.citations import (
+from assistant.answers.citations import (
     COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, comparison, quote_link,
 )
 from assistant.records import Answer, Quote
@@ -37,7 +37,7 @@ EXAMPLE_QUESTIONS = (
     "Who refused to attend the Security Council meeting?",
 )
 SOURCE_ROUTE = "/source"
-"""The app route that shows a whole stored article (served by assistant/server.py)."""
+"""The app route that shows a whole stored article (served by assistant/web/server.py)."""
 
 
 def esc(text: str | None) -> str:
@@ -157,7 +157,7 @@ def render_answer(answer: Answer) -> str:
     Answered: the quotes as block quotes with [n] markers (each opening the article
     in the app), quieter attribution context around them, a figures table when the
     outlets disagree, then the sources. Not answered: a plain statement, then the
-    closest passages labelled as not answering (wording from assistant.citations).
+    closest passages labelled as not answering (wording from assistant.answers.citations).
     """
     if answer.answered and answer.quotes:
         quotes = "".join(_blockquote(q, n, nearest=False) for q, n in numbered(answer.quotes))

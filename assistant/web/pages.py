@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.citations import http_url
+from assistant.answers.citations import http_url
 from assistant.records import Document
-from assistant.ui import APP_TITLE, display_date, esc
+from assistant.web.ui import APP_TITLE, display_date, esc
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

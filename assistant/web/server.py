@@ -28,10 +28,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from assistant.citations import answer_to_json
-from assistant.pages import api_docs_page, source_page
+from assistant.answers.citations import answer_to_json
+from assistant.web.pages import api_docs_page, source_page
 from assistant.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings
-from assistant.ui import APP_TITLE, build_chat
+from assistant.web.ui import APP_TITLE, build_chat
 
 if TYPE_CHECKING:
     from assistant.service import QAService
@@ -76,8 +76,8 @@ class AskRequest(BaseModel):
 
 
 def static_text(name: str) -> str:
-    """A file shipped in assistant/static (package data)."""
-    return resources.files("assistant").joinpath("static", name).read_text(encoding="utf-8")
+    """A file shipped in assistant/web/static (package data)."""
+    return resources.files("assistant.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 class GuardMiddleware:
@@ -234,14 +234,14 @@ def ensure_index(settings: Settings) -> str | None:
     Only the default index folder is built on demand: a missing `--index` elsewhere
     is reported by `QAService` (IndexUnavailable) rather than silently created.
     """
-    from assistant.index import current_version
+    from assistant.index.store import current_version
 
     if current_version(Path(settings.index_dir)) is not None:
         return None
     if Path(settings.index_dir).resolve() != DEFAULT_INDEX_DIR.resolve():
         return None
-    from assistant.corpus import load_corpus
-    from assistant.index import build_index
+    from assistant.ingest.corpus import load_corpus
+    from assistant.index.store import build_index
 
     loaded = load_corpus([DEFAULT_CORPUS_DIR])
     if not loaded.documents:

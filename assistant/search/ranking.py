@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.questions import AnswerKind
-from assistant.scoring import RankerModel, check_model, load_ranker
-from assistant.retrieval import (
+from assistant.search.questions import AnswerKind
+from assistant.search.scoring import RankerModel, check_model, load_ranker
+from assistant.search.retrieval import (
     FusionMethod, PassageScores, SearchFilters, SearchIndex, bm25_scores, date_matches, fuse,
     query_bigrams, query_terms, score_passages, top_rows,
 )
