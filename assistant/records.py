@@ -13,6 +13,30 @@ from typing import Any
 
 
 @dataclass(frozen=True, kw_only=True)
+class CitedReport:
+    """A report a document cites: the outlet's name as the corpus gives it, and its link."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attribution:
+    """Who wrote a text, where it can be read, whom it cites, and under what license.
+
+    `publisher` wrote the words (a Wikipedia portal summarising the news, or the
+    outlet itself); `publisher_url` is the page holding those words, the only page
+    a text-fragment link may point at (None when unknown); `cites` are the reports
+    the text is based on, linked plainly; `license` is as the corpus states it.
+    """
+
+    publisher: str
+    publisher_url: str | None = None
+    cites: tuple[CitedReport, ...] = ()
+    license: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Document:
     """One article or item of reporting, exactly as loaded from the corpus.
 
@@ -20,6 +44,10 @@ class Document:
     `published` is an ISO date (YYYY-MM-DD) or None when unknown.
     `origin` says where it was read from (a path, `path:line` for JSONL records).
     `metadata` keeps every other field of the input (front matter keys, JSON fields).
+    `publisher` wrote the text (the source when the corpus names none);
+    `publisher_url` is the page holding the text when the corpus names one (see
+    `attribution` for the fallback to `url`); `cites` are the reports the text
+    cites; `license` is as given, or None.
     """
 
     id: str
@@ -31,18 +59,38 @@ class Document:
     author: str | None = None
     origin: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    publisher: str = ""
+    publisher_url: str | None = None
+    cites: tuple[CitedReport, ...] = ()
+    license: str | None = None
+
+    @property
+    def attribution(self) -> Attribution:
+        """Publisher (falling back to the source), its page, cited reports and license.
+
+        The page holding the text is `publisher_url`; failing that `url`, unless `url`
+        is the link of a cited report (then the words are not on it and no page is known).
+        """
+        page = self.publisher_url
+        if page is None and self.url and self.url not in {cite.url for cite in self.cites}:
+            page = self.url
+        return Attribution(publisher=self.publisher or self.source, publisher_url=page,
+                           cites=self.cites, license=self.license)
 
     @property
     def content_hash(self) -> str:
         """SHA-256 over everything that is stored about the document except `origin`.
 
-        A document is re-embedded when, and only when, this changes.
+        A document is re-embedded when, and only when, this changes. The attribution
+        fields join the hash only when they say more than the source and url do, so
+        an index of plain documents built before they existed stays valid.
         """
-        payload = json.dumps(
-            [self.id, self.text, self.title, self.source, self.url, self.published,
-             self.author, self.metadata],
-            ensure_ascii=False, sort_keys=True, default=str,
-        )
+        fields: list[Any] = [self.id, self.text, self.title, self.source, self.url, self.published,
+                             self.author, self.metadata]
+        if (self.publisher or self.source) != self.source or self.publisher_url or self.cites or self.license:
+            fields.append([self.publisher, self.publisher_url,
+                           [[cite.name, cite.url] for cite in self.cites], self.license])
+        payload = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -91,6 +139,7 @@ class SourceRef:
     source: str
     url: str | None
     published: str | None
+    attribution: Attribution | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +148,8 @@ class Quote:
 
     `text == document.text[start:end]` always holds. `also_in` lists other
     documents carrying the same wording (near-duplicates merged into this quote).
-    `marker` is the citation number shown as [marker].
+    `marker` is the citation number shown as [marker]. `attribution` says who wrote
+    the words and whom they cite (None: `source` wrote them, at `url`).
     """
 
     text: str
@@ -116,6 +166,7 @@ class Quote:
     figures: tuple[Figure, ...] = ()
     also_in: tuple[SourceRef, ...] = ()
     marker: int = 0
+    attribution: Attribution | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

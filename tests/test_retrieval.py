@@ -9,7 +9,7 @@ import pytest
 
 from answers_support import NEWS, news_service
 from assistant.search.retrieval import (
-    RRF_K, FusionMethod, PassageScores, SearchFilters, date_matches, document_mask, fuse, split_outlets,
+    RRF_K, FusionMethod, PassageScores, SearchFilters, date_matches, document_mask, fuse,
     top_rows,
 )
 
@@ -44,15 +44,6 @@ def test_filtered_passages_never_rank():
     assert fused[0] == -np.inf
     assert top_rows(fused, 5).tolist() == [1, 2]
     assert top_rows(np.full(3, -np.inf), 5).tolist() == []
-
-
-@pytest.mark.parametrize("source, outlets", [
-    ("Reuters; Al Jazeera", ("Reuters", "Al Jazeera")),
-    ("AP", ("AP",)),
-    (" BBC News ;  ", ("BBC News",)),
-])
-def test_split_outlets(source, outlets):
-    assert split_outlets(source) == outlets
 
 
 def ids(index, mask):

@@ -70,7 +70,7 @@ def make_quote(index: SearchIndex, row: int, score: float) -> Quote:
         text=text, doc_id=document.id, title=document.title, source=document.source,
         url=document.url, published=document.published, start=start, end=end,
         score=float(score), context_before=before, context_after=after,
-        figures=find_figures(text),
+        figures=find_figures(text), attribution=document.attribution,
     )
 
 
@@ -103,7 +103,8 @@ def merge_duplicates(quotes: Sequence[Quote]) -> tuple[Quote, ...]:
             if is_duplicate(kept, quote):
                 if quote.doc_id != kept.doc_id and all(r.doc_id != quote.doc_id for r in kept.also_in):
                     also = SourceRef(doc_id=quote.doc_id, title=quote.title, source=quote.source,
-                                     url=quote.url, published=quote.published)
+                                     url=quote.url, published=quote.published,
+                                     attribution=quote.attribution)
                     merged[position] = replace(kept, also_in=(*kept.also_in, also))
                 break
         else:
@@ -155,7 +156,8 @@ def answer_sources(quotes: Sequence[Quote]) -> tuple[SourceRef, ...]:
     refs: dict[str, SourceRef] = {}
     for quote in quotes:
         for ref in (SourceRef(doc_id=quote.doc_id, title=quote.title, source=quote.source,
-                              url=quote.url, published=quote.published), *quote.also_in):
+                              url=quote.url, published=quote.published,
+                              attribution=quote.attribution), *quote.also_in):
             refs.setdefault(ref.doc_id, ref)
     return tuple(refs.values())
 

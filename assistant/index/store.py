@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.records import Document
+from assistant.records import CitedReport, Document
 from assistant.index.storage import BusyError, ExclusiveLock, replace_file, sync_tree
 
 FORMAT_VERSION = 1
@@ -169,10 +169,20 @@ def _read_documents(folder: Path) -> tuple[Document, ...]:
     documents = []
     with open(folder / "documents.jsonl", encoding="utf-8") as handle:
         for line in handle:
-            record = json.loads(line)
-            record.pop("content_hash", None)
-            documents.append(Document(**record))
+            documents.append(document_from_record(json.loads(line)))
     return tuple(documents)
+
+
+def document_from_record(record: dict[str, Any]) -> Document:
+    """A `Document` from its line in documents.jsonl (as `_write_version` writes it).
+
+    Lines written before documents had attribution fields read as published by their source.
+    """
+    record = dict(record)
+    record.pop("content_hash", None)
+    record["cites"] = tuple(CitedReport(**cite) for cite in record.get("cites") or ())
+    record.setdefault("publisher", record.get("source", ""))
+    return Document(**record)
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
@@ -203,8 +213,12 @@ def load_index(index_dir: Path) -> LoadedIndex:
 
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
-    """What the live index holds, without loading vectors: counts, sources, dates, size on disk."""
-    from assistant.search.retrieval import split_outlets
+    """What the live index holds, without loading vectors: counts, sources, dates, size on disk.
+
+    `sources` counts documents per outlet (publisher or cited, names normalised by
+    `ingest.outlets`); `publishers` counts them per (publisher, license), for credits.
+    """
+    from assistant.ingest.outlets import corpus_credits, document_outlets
 
     index_dir = Path(index_dir)
     folder = live_folder(index_dir)
@@ -215,7 +229,7 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         raise _damaged(index_dir, error) from error
     sources: dict[str, int] = {}
     for document in documents:
-        for outlet in split_outlets(document.source):
+        for outlet in document_outlets(document):
             sources[outlet] = sources.get(outlet, 0) + 1
     dates = sorted(d.published for d in documents if d.published)
     return {
@@ -227,6 +241,7 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         "chunks": manifest.chunks,
         "sentences": manifest.sentences,
         "sources": dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
+        "publishers": [asdict(credit) for credit in corpus_credits(documents)],
         "published": {"first": dates[0] if dates else None, "last": dates[-1] if dates else None,
                       "undated": len(documents) - len(dates)},
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),

@@ -19,6 +19,12 @@ How each document gets its fields:
   ("belgorod-strikes.txt" -> "belgorod strikes").
 - published: an ISO date via `dates.normalize_date`; a value it cannot read keeps the
   document, without a date, and is reported.
+- publisher: who wrote the text, the given `publisher`; else the source.
+  publisher_url: the page holding the text, the given `publisher_url` (or `portal_url`).
+  cites: the reports the text cites, from `citations` (or `cites`): a list of
+  `{name, url}` objects or of names; an entry without a name is reported and skipped.
+  license: the given `license`. These fields are read the same way from JSON lines and
+  from Markdown front matter; HTML gets the page's site name and declared license.
 - text: the body as written, only surrounding whitespace removed: quotes are slices of it.
 """
 
@@ -40,7 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from assistant.ingest.dates import normalize_date
-from assistant.records import Document, Problem
+from assistant.records import CitedReport, Document, Problem
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -55,7 +61,8 @@ TITLE_FROM_TEXT_CHARS = 80
 BINARY_SNIFF_BYTES = 8192
 """A NUL byte in the first 8 KiB marks a binary file (the heuristic git and grep use)."""
 
-_KNOWN_FIELDS = ("id", "title", "source", "url", "published", "author")
+_KNOWN_FIELDS = ("id", "title", "source", "url", "published", "author",
+                 "publisher", "publisher_url", "portal_url", "citations", "cites", "license")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
                            re.DOTALL | re.MULTILINE)
 _FIRST_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -214,6 +221,8 @@ def _load_html(path: Path, relative_name: str, raw: bytes) -> list[Document | Pr
     fields = {key: value for key, value in fields.items() if value}
     if page.sitename:
         fields["source"] = page.sitename
+    if getattr(page, "license", None):
+        fields["license"] = page.license
     return _build(fields, page.text, path=path, fallback_id=relative_name,
                   fallback_title=_title_from_file_name(path))
 
@@ -270,18 +279,25 @@ def _build(fields: dict[str, Any], text: str, *, path: Path, fallback_id: str,
     if published is None and _clean_string(published_raw) is not None:
         results.append(_problem(problem_path, f"cannot read published date "
                                               f"'{published_raw}'; kept without a date", line))
+    cites, cite_problems = _cites(fields.get("citations", fields.get("cites")))
+    results.extend(_problem(problem_path, reason, line) for reason in cite_problems)
+    source = _source(fields.get("source"), url)
     given_id = _clean_string(fields.get("id"))
     document = Document(
         id=given_id or (_url_id(url) if url else _path_id(fallback_id)),
         text=text,
         title=_clean_string(fields.get("title")) or fallback_title,
-        source=_source(fields.get("source"), url),
+        source=source,
         url=url,
         published=published,
         author=_clean_string(fields.get("author")),
         origin=origin,
         metadata={key: _plain(value) for key, value in fields.items()
                   if key not in _KNOWN_FIELDS},
+        publisher=_clean_string(fields.get("publisher")) or source,
+        publisher_url=_clean_string(fields.get("publisher_url", fields.get("portal_url"))),
+        cites=cites,
+        license=_clean_string(fields.get("license")),
     )
     results.insert(0, document)
     return results
@@ -295,6 +311,31 @@ def _clean_string(value: Any) -> str | None:
         value = "; ".join(str(_plain(item)) for item in value if item is not None)
     text = " ".join(str(_plain(value)).split())
     return text or None
+
+
+def _cites(value: Any) -> tuple[tuple[CitedReport, ...], list[str]]:
+    """The cited reports in a `citations` field, and a reason for each entry that is unusable.
+
+    Accepted: a list (or one entry) of `{name, url}` objects (`name` may also be
+    `source` or `outlet`) or of plain names.
+    """
+    if value is None or value == "":
+        return (), []
+    entries = value if isinstance(value, (list, tuple)) else [value]
+    cites: list[CitedReport] = []
+    problems: list[str] = []
+    for position, entry in enumerate(entries, start=1):
+        raw_name, raw_url = entry, None
+        if isinstance(entry, dict):
+            raw_name = entry.get("name", entry.get("source", entry.get("outlet")))
+            raw_url = entry.get("url")
+        name = _clean_string(raw_name) if isinstance(raw_name, str) else None
+        url = _clean_string(raw_url) if isinstance(raw_url, str) else None
+        if name is None:
+            problems.append(f"citation {position} has no name; skipped")
+            continue
+        cites.append(CitedReport(name=name, url=url))
+    return tuple(cites), problems
 
 
 def _source(value: Any, url: str | None) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.ingest.outlets import document_outlets, outlet_choices, outlet_key, outlet_keys
+
 RRF_K = 60
 """Reciprocal rank fusion constant (Cormack, Clarke & Buettcher 2009, k=60)."""
 DENSE_WEIGHT = 1.0
@@ -43,8 +45,9 @@ class FusionMethod(Enum):
 class SearchFilters:
     """Which documents may answer: outlets (any of) and a published-date window.
 
-    A source filter matches one outlet of a document's `source`, which may list
-    several ("Reuters; Al Jazeera"), case-insensitively. Documents without a date
+    A source filter matches the document's publisher or any outlet it cites or
+    names in `source`, names compared as `ingest.outlets` normalises them
+    ("france24" finds "France 24", "Al Arabiya" finds "AFP via Al-Arabiya"). Documents without a date
     are excluded as soon as `since` or `until` is given.
     """
 
@@ -90,11 +93,6 @@ class SearchIndex:
         return document.text[self.sentence_start[row]:self.sentence_end[row]]
 
 
-def split_outlets(source: str) -> tuple[str, ...]:
-    """The outlets named in a document's `source` ("Reuters; Al Jazeera" -> both)."""
-    return tuple(part.strip() for part in source.replace("|", ";").split(";") if part.strip())
-
-
 def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
     """Everything retrieval needs from a `LoadedIndex`, computed once per load.
 
@@ -123,8 +121,7 @@ def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
         dt.date.fromisoformat(document.published).toordinal() if _is_iso(document.published) else -1
         for document in documents
     ], dtype=np.int64)
-    doc_outlets = tuple(frozenset(o.casefold() for o in split_outlets(d.source)) for d in documents)
-    outlets = sorted({outlet for d in documents for outlet in split_outlets(d.source)}, key=str.casefold)
+    doc_outlets = tuple(frozenset(outlet_key(o) for o in document_outlets(d)) for d in documents)
     return SearchIndex(
         documents=documents,
         chunk_doc=loaded.chunk_doc, chunk_start=loaded.chunk_start, chunk_end=loaded.chunk_end,
@@ -135,7 +132,7 @@ def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
         chunk_sentences=chunk_sentences, sentence_terms=sentence_terms,
         sentence_bigrams=sentence_bigrams, title_terms=title_terms,
         vocabulary=vocabulary, term_idf=term_idf, doc_day=doc_day, doc_outlets=doc_outlets,
-        outlets=tuple(dict.fromkeys(outlets)),
+        outlets=outlet_choices(documents),
     )
 
 
@@ -151,7 +148,7 @@ def document_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
     """Boolean per document: may it answer under `filters`?"""
     mask = np.ones(len(index.documents), dtype=bool)
     if filters.sources:
-        wanted = {source.strip().casefold() for source in filters.sources if source.strip()}
+        wanted = outlet_keys(source for source in filters.sources if source.strip())
         mask &= np.array([bool(outlets & wanted) for outlets in index.doc_outlets], dtype=bool)
     if filters.since is not None:
         mask &= index.doc_day >= filters.since.toordinal()
