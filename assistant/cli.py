@@ -115,6 +115,9 @@ def stats(index_dir: Path, as_json: bool) -> None:
     undated = summary["published"]["undated"]
     click.echo(f"Published:  {first or '-'} to {last or '-'}" + (f" ({undated:,} undated)" if undated else ""))
     click.echo(f"On disk:    {summary['bytes'] / 1e6:.1f} MB, built {summary['created']}")
+    click.echo(f"Publishers: {len(summary['publishers']):,}")
+    for credit in summary["publishers"][:20]:
+        click.echo(f"  {credit['documents']:6,}  {credit['publisher']} ({credit['license'] or 'license not stated'})")
     sources = summary["sources"]
     click.echo(f"Sources:    {len(sources):,}")
     for name, count in list(sources.items())[:20]:
@@ -148,7 +151,7 @@ def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
               help="File with one question per line (text or JSON with a \"question\" field); - reads stdin.")
 @index_option
 @model_option
-@click.option("--source", "sources", multiple=True, help="Only this outlet (repeatable; matches one of several).")
+@click.option("--source", "sources", multiple=True, help="Only this outlet: the publisher or a cited outlet (repeatable; spelling variants match).")
 @click.option("--since", default=None, help="Only reports published on or after (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", default=None, help="Only reports published on or before (YYYY-MM-DD, YYYY-MM, YYYY).")
 @json_option

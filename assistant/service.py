@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
 from assistant.ingest.dates import parse_date_bound, question_dates
+from assistant.ingest.outlets import Credit, corpus_credits
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
 from assistant.search.ranking import Ranking, default_model, rank_sentences
 from assistant.records import Answer, Document
@@ -42,6 +43,7 @@ class _Loaded:
     loaded: Any
     search: SearchIndex
     by_id: dict[str, Document]
+    credits: tuple[Credit, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +126,8 @@ class QAService:
                 f"not '{self.settings.model}': rebuild it or pass the same --model"
             )
         return _Loaded(version=version, loaded=loaded, search=prepare(loaded, bm25_tokens),
-                       by_id={document.id: document for document in loaded.documents})
+                       by_id={document.id: document for document in loaded.documents},
+                       credits=corpus_credits(loaded.documents))
 
     def _current(self) -> _Loaded:
         """The live index, reloading first if a rebuild switched the version pointer."""
@@ -194,8 +197,13 @@ class QAService:
         return self._current().search
 
     def sources(self) -> list[str]:
-        """Every outlet in the index, each once ("Reuters; AP" counts as two), sorted."""
+        """Every outlet in the index, each once, sorted: publishers and cited outlets, names
+        normalised ("Reuters; AP" and "AFP via Al Arabiya" each count as two)."""
         return list(self._current().search.outlets)
+
+    def credits(self) -> tuple[Credit, ...]:
+        """The publishers of the loaded index with their licenses and document counts."""
+        return self._current().credits
 
     def document(self, doc_id: str) -> Document | None:
         """The stored document with this id, or None."""

@@ -2,7 +2,11 @@
 
 Links carry a URL text fragment (`#:~:text=`, WICG Scroll-to-Text-Fragment,
 https://wicg.github.io/scroll-to-text-fragment/) so a browser that supports it
-scrolls to and highlights the quoted sentence on the outlet's page.
+scrolls to and highlights the quoted sentence on the page that holds it: the
+publisher's page, never a report the publisher cites (those are plain links).
+
+Every quote is attributed to its publisher with the reports it cites after it:
+"Wikipedia, Portal:Current events · citing Al Jazeera, Reuters".
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlsplit
 
-from assistant.records import Answer, Figure, Quote, SourceRef
+from assistant.ingest.outlets import cited_outlets, publisher_name
+from assistant.records import Answer, Attribution, Figure, Quote, SourceRef
 
 FRAGMENT_WHOLE_WORDS = 10
 """Sentences of at most this many words are put whole into the fragment."""
@@ -73,9 +78,51 @@ def link_with_fragment(url: str | None, sentence: str) -> str | None:
     return f"{url}{separator}{text_fragment(sentence)}"
 
 
+def attribution_of(item: Quote | SourceRef) -> Attribution:
+    """Who wrote the item's words: its attribution, or, when it has none, its source at its url."""
+    return item.attribution or Attribution(publisher=item.source, publisher_url=item.url)
+
+
 def quote_link(quote: Quote) -> str | None:
-    """The quote's url with a text fragment that highlights the quoted sentence."""
-    return link_with_fragment(quote.url, quote.text)
+    """The publisher's page with a text fragment that highlights the quoted sentence.
+
+    None when the page holding the words is unknown: a cited report's url never
+    gets a fragment, since the publisher's words are not on it.
+    """
+    return link_with_fragment(attribution_of(quote).publisher_url, quote.text)
+
+
+_CC_LICENSE = re.compile(r"\bCC[ -]?(BY(?:[ -](?:SA|NC|ND))*)[ -]?(\d\.\d)\b", re.IGNORECASE)
+
+
+def license_url(license: str | None) -> str | None:
+    """The Creative Commons deed for a license named like "CC BY-SA 4.0", else None."""
+    found = _CC_LICENSE.search(license or "")
+    if not found:
+        return None
+    kind = "-".join(found[1].lower().replace(" ", "-").split("-"))
+    return f"https://creativecommons.org/licenses/{kind}/{found[2]}/"
+
+
+def cites_json(attribution: Attribution) -> list[dict[str, str | None]]:
+    """The cited reports as [{name, url}], outlet names as shown (`ingest.outlets`)."""
+    return [{"name": outlet.name, "url": http_url(url)}
+            for outlet in cited_outlets(attribution.cites) for url in outlet.urls]
+
+
+def attribution_json(attribution: Attribution) -> dict[str, Any]:
+    """`publisher`, `publisher_url`, `cites`, `license` and `license_url` fields for a quote or source."""
+    return {"publisher": publisher_name(attribution.publisher),
+            "publisher_url": http_url(attribution.publisher_url),
+            "cites": cites_json(attribution), "license": attribution.license,
+            "license_url": license_url(attribution.license)}
+
+
+def byline(attribution: Attribution) -> str:
+    """"Wikipedia, Portal:Current events · citing Al Jazeera, Reuters" (publisher alone when it cites none)."""
+    cited = ", ".join(outlet.name for outlet in cited_outlets(attribution.cites))
+    publisher = publisher_name(attribution.publisher)
+    return f"{publisher} · citing {cited}" if cited else publisher
 
 
 def _figure_json(figure: Figure) -> dict[str, Any]:
@@ -86,9 +133,12 @@ def _figure_json(figure: Figure) -> dict[str, Any]:
 def _source_json(ref: SourceRef, *, sentence: str | None = None,
                  marker: int | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {} if marker is None else {"marker": marker}
+    attribution = attribution_of(ref)
     payload.update(doc_id=ref.doc_id, title=ref.title, source=ref.source, url=ref.url,
                    published=ref.published)
-    payload["link"] = link_with_fragment(ref.url, sentence) if sentence else ref.url
+    payload["link"] = (link_with_fragment(attribution.publisher_url, sentence) if sentence
+                       else http_url(attribution.publisher_url))
+    payload.update(attribution_json(attribution))
     return payload
 
 
@@ -103,12 +153,13 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         "figures": [_figure_json(figure) for figure in quote.figures],
         "also_in": [_source_json(ref, sentence=quote.text) for ref in quote.also_in],
         "marker": quote.marker,
+        **attribution_json(attribution_of(quote)),
     }
 
 
 def _quote_ref(quote: Quote) -> SourceRef:
     return SourceRef(doc_id=quote.doc_id, title=quote.title, source=quote.source,
-                     url=quote.url, published=quote.published)
+                     url=quote.url, published=quote.published, attribution=quote.attribution)
 
 
 def source_list(answer: Answer) -> list[dict[str, Any]]:
@@ -177,7 +228,7 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
 
 def _describe(ref: SourceRef | Quote) -> str:
     date = f" ({ref.published})" if ref.published else ""
-    return f"{ref.source}, \"{ref.title}\"{date}"
+    return f"{byline(attribution_of(ref))}: \"{ref.title}\"{date}"
 
 
 def _wrap(text: str, indent: str, width: int) -> str:
@@ -232,6 +283,10 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
             date = f", {entry['published']}" if entry["published"] else ""
             link = f" — {entry['link']}" if entry["link"] else ""
             markers = "".join(f"[{marker}]" for marker in entry["markers"])
-            lines.append(f"  {markers} {entry['source']}: {entry['title']}{date}{link}")
+            lines.append(f"  {markers} {entry['publisher']}: {entry['title']}{date}{link}")
+            indent = " " * (len(markers) + 3)
+            for cite in entry["cites"]:
+                lines.append(f"{indent}citing {cite['name']}" + (f": {cite['url']}" if cite["url"] else ""))
+            lines.append(f"{indent}license: {entry['license'] or 'not stated'}")
     lines.append(f"({answer.elapsed_ms:.0f} ms)")
     return "\n".join(lines)

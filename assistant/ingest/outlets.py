@@ -135,16 +135,24 @@ def publisher_name(publisher: str, aliases: OutletAliases | None = None) -> str:
     return "; ".join(display_name(part, aliases) for part in split_outlets(publisher)) or publisher
 
 
-def cited_outlets(cites: Sequence[CitedReport], aliases: OutletAliases | None = None) -> tuple[CitedOutlet, ...]:
-    """The reports a document cites, one entry per outlet in citation order, numbered duplicates folded."""
-    aliases = aliases or default_aliases()
-    shown = [display_name(cite.name, aliases) for cite in cites]
+def _fold_numbered(shown: Sequence[str], aliases: OutletAliases) -> list[str]:
+    """Rule 4: "SOHR 2" becomes "SOHR" when "SOHR" (by key) is also in `shown`."""
     keys = {outlet_key(name) for name in shown}
-    grouped: dict[str, tuple[str, list[str | None]]] = {}
-    for cite, name in zip(cites, shown):
+    folded = []
+    for name in shown:
         numbered = _NUMBER_SUFFIX.match(name)
         if numbered and outlet_key(display_name(numbered[1], aliases)) in keys:
             name = display_name(numbered[1], aliases)
+        folded.append(name)
+    return folded
+
+
+def cited_outlets(cites: Sequence[CitedReport], aliases: OutletAliases | None = None) -> tuple[CitedOutlet, ...]:
+    """The reports a document cites, one entry per outlet in citation order, numbered duplicates folded."""
+    aliases = aliases or default_aliases()
+    shown = _fold_numbered([display_name(cite.name, aliases) for cite in cites], aliases)
+    grouped: dict[str, tuple[str, list[str | None]]] = {}
+    for cite, name in zip(cites, shown):
         entry = grouped.setdefault(outlet_key(name), (name, []))
         if cite.url not in entry[1]:
             entry[1].append(cite.url)
@@ -154,11 +162,10 @@ def cited_outlets(cites: Sequence[CitedReport], aliases: OutletAliases | None = 
 def document_outlets(document: Document, aliases: OutletAliases | None = None) -> tuple[str, ...]:
     """Every outlet a document counts for, as shown: its publisher, its sources, each cited outlet."""
     aliases = aliases or default_aliases()
-    names: list[str] = []
-    for given in (*split_outlets(document.publisher or document.source), *split_outlets(document.source)):
-        names.extend(outlets_named(given, aliases))
-    for cited in cited_outlets(document.cites, aliases):
-        names.extend(outlets_named(cited.name, aliases))
+    given = [*split_outlets(document.publisher or document.source), *split_outlets(document.source),
+             *(cite.name for cite in document.cites)]
+    names = [outlet for name in _fold_numbered([display_name(name, aliases) for name in given], aliases)
+             for outlet in outlets_named(name, aliases)]
     unique: dict[str, str] = {}
     for name in names:
         unique.setdefault(outlet_key(name), name)

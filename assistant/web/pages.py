@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.answers.citations import http_url
+from assistant.answers.citations import http_url, link_with_fragment
 from assistant.records import Document
-from assistant.web.ui import APP_TITLE, display_date, esc
+from assistant.web.ui import APP_TITLE, attribution_line, display_date, esc, license_html
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -42,18 +42,23 @@ def source_page(document: Document | None, start: int | None, end: int | None) -
                    f"{esc(text[span[1]:])}")
     else:
         article = esc(text)
-    meta = [f'<span class="outlet">{esc(document.source)}</span>',
+    attribution = document.attribution
+    meta = [f'<span class="outlet">{attribution_line(attribution)}</span>',
             f"<time>{esc(display_date(document.published))}</time>"]
     if document.author:
         meta.append(f"<span>{esc(document.author)}</span>")
-    url = http_url(document.url)
-    if url:
-        meta.append(f'<a href="{esc(url)}" rel="noopener noreferrer" target="_blank">original article ↗</a>')
+    # Only the publisher's own page holds these words; a cited report is linked plainly above.
+    page = (link_with_fragment(attribution.publisher_url, text[span[0]:span[1]]) if span
+            else http_url(attribution.publisher_url))
+    if page:
+        meta.append(f'<a class="publisher-page" href="{esc(page)}" rel="noopener noreferrer" '
+                    'target="_blank">read on the publisher\'s page ↗</a>')
     note = ('<p class="note">The highlighted sentence is the one quoted in the answer.</p>'
             if span else "")
+    credit = f'<p class="license">Text: {attribution_line(attribution)} · {license_html(attribution.license)}</p>'
     body = (f'<p class="back"><a href="/">← {esc(APP_TITLE)}</a></p>'
             f"<h1>{esc(document.title)}</h1><p class=\"meta\">{' · '.join(meta)}</p>{note}"
-            f'<article class="text">{article}</article>')
+            f'<article class="text">{article}</article><footer>{credit}</footer>')
     return _PAGE.format(title=esc(f"{document.title} — {APP_TITLE}"), body=body)
 
 

@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 import gradio as gr
 
 from assistant.answers.citations import (
-    COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, comparison, quote_link,
+    COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, attribution_of, comparison, http_url,
+    license_url, quote_link,
 )
-from assistant.records import Answer, Quote
+from assistant.ingest.outlets import Credit, cited_outlets, publisher_name
+from assistant.records import Answer, Attribution, Quote
 
 if TYPE_CHECKING:
     from assistant.service import QAService
@@ -80,6 +82,57 @@ def _marker(quote: Quote, number: int) -> str:
     return f'<a class="cqa-marker" href="{esc(source_href(quote))}" title="{title}">[{number}]</a>'
 
 
+def _external(url: str, text: str, *, css: str, label: str | None = None) -> str:
+    """A link that leaves the app, opened in a new tab without a referrer; `url` must be http(s)."""
+    aria = f' aria-label="{esc(label)}" title="{esc(label)}"' if label else ""
+    return (f'<a class="{css}" href="{esc(url)}" rel="noopener noreferrer" target="_blank"{aria}>'
+            f"{esc(text)}</a>")
+
+
+def cited_reports(attribution: Attribution) -> str:
+    """ "citing Al Jazeera ↗, Reuters ↗": plain links to the reports (no text fragment: the
+    quoted words are the publisher's, not theirs); empty when nothing is cited."""
+    outlets = []
+    for outlet in cited_outlets(attribution.cites):
+        urls = [url for url in map(http_url, outlet.urls) if url]
+        if not urls:
+            outlets.append(f'<span class="cqa-cited">{esc(outlet.name)}</span>')
+            continue
+        links = [_external(urls[0], f"{outlet.name} ↗", css="cqa-cited")]
+        links += [_external(url, "↗", css="cqa-cited", label=f"{outlet.name}, report {number}")
+                  for number, url in enumerate(urls[1:], start=2)]
+        outlets.append(" ".join(links))
+    return f'<span class="cqa-cites">citing {", ".join(outlets)}</span>' if outlets else ""
+
+
+def attribution_line(attribution: Attribution) -> str:
+    """ "Wikipedia, Portal:Current events · citing Al Jazeera ↗, Reuters ↗" as HTML."""
+    publisher = f'<span class="cqa-publisher">{esc(publisher_name(attribution.publisher))}</span>'
+    cited = cited_reports(attribution)
+    return f"{publisher} · {cited}" if cited else publisher
+
+
+def license_html(license: str | None) -> str:
+    """The license as stated, linked to its Creative Commons deed when it names one."""
+    if not license:
+        return '<span class="cqa-license">license not stated</span>'
+    url = license_url(license)
+    text = _external(url, license, css="cqa-license-link") if url else esc(license)
+    return f'<span class="cqa-license">{text}</span>'
+
+
+def credits_html(credits: Sequence[Credit], *, limit: int = 8) -> str:
+    """The footer naming every publisher in the index with its license (the largest `limit`)."""
+    if not credits:
+        return ""
+    items = [f"{esc(credit.publisher)} ({credit.documents:,} {'item' if credit.documents == 1 else 'items'}): "
+             f"{license_html(credit.license)}" for credit in credits[:limit]]
+    more = len(credits) - limit
+    if more > 0:
+        items.append(f"and {more:,} more publishers (see <code>conflict-qa stats</code>)")
+    return f'<footer class="cqa-credits"><p>Quoted texts: {"; ".join(items)}.</p></footer>'
+
+
 def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
     before = (f'<span class="cqa-context">{esc(quote.context_before)}</span> '
               if quote.context_before else "")
@@ -90,24 +143,30 @@ def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
     said = esc(quote.text) if nearest else _quote_text(quote)
     return (f'<blockquote class="{kind}"><p>{before}<span class="cqa-said">{said}</span>'
             f'{_marker(quote, number)}{after}</p>'
-            f'<p class="cqa-byline">{esc(quote.source)}, {esc(display_date(quote.published))}</p>'
+            f'<p class="cqa-byline">{attribution_line(attribution_of(quote))} · '
+            f'{esc(display_date(quote.published))}</p>'
             "</blockquote>")
 
 
 def _source_item(cited: list[tuple[Quote, int]]) -> str:
-    """One cited document: every marker pointing at it, outlet, title, date, original link."""
+    """One cited document: every marker pointing at it, publisher, title, date, the page holding
+    the words (highlighted by a text fragment), the reports it cites, and its license."""
     quote = cited[0][0]
+    attribution = attribution_of(quote)
     markers = "".join(f'<span class="cqa-num">[{number}]</span>' for _, number in cited)
     link = quote_link(quote)
-    original = (f' · <a class="cqa-original" href="{esc(link)}">{esc(_host(link))} ↗</a>'
+    original = (" · " + _external(link, f"{_host(link)} ↗", css="cqa-original",
+                                  label="Open the quoted words on the publisher's page")
                 if link else "")
+    cites = cited_reports(attribution)
     also = ""
     if quote.also_in:
-        names = ", ".join(esc(ref.source) for ref in quote.also_in)
+        names = "; ".join(attribution_line(attribution_of(ref)) for ref in quote.also_in)
         also = f'<span class="cqa-also"> · same wording also in {names}</span>'
-    return (f'<li>{markers} <span class="cqa-outlet">{esc(quote.source)}</span>'
+    return (f'<li>{markers} <span class="cqa-outlet">{esc(publisher_name(attribution.publisher))}</span>'
             f' · <a class="cqa-title" href="{esc(source_href(quote))}">{esc(quote.title)}</a>'
-            f' · <time>{esc(display_date(quote.published))}</time>{original}{also}</li>')
+            f' · <time>{esc(display_date(quote.published))}</time>{original}'
+            f'{" · " + cites if cites else ""} · {license_html(attribution.license)}{also}</li>')
 
 
 def _host(url: str) -> str:
@@ -263,6 +322,8 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                    info="Also YYYY-MM or YYYY")
                 until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="cqa-until")
         pending = gr.State("")
+        # Credits the publishers and licenses of the loaded index (CC BY-SA requires attribution).
+        credits = gr.HTML(credits_html(service.credits()), elem_id="cqa-credits")
 
         answer_inputs = [pending, chatbot, sources, since, until]
         for asked in (textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],
@@ -274,6 +335,8 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                 api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
+                    queue=False, api_visibility="private")
+        blocks.load(lambda: credits_html(service.credits()), None, credits,
                     queue=False, api_visibility="private")
         gr.api(ask, api_name="ask")
     return blocks
