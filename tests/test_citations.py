@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from assistant.answers.citations import answer_to_json, link_with_fragment, quote_link, render_text, text_fragment
 from assistant.answers.figures import find_figures
-from assistant.records import Answer, Quote, SourceRef
+from assistant.records import Answer, Attribution, CitedReport, Quote, SourceRef
 
 URL = "https://jurist.org/news/2023/12/russia-accuses-ukraine"
 
@@ -120,3 +120,62 @@ def test_terminal_text_shows_marker_quote_context_and_source():
     assert '[1] "They killed 18 people."' in text
     assert "Earlier sentence." in text
     assert "JURIST" in text and URL in text and "figures: killed 18 people" in text
+
+
+PORTAL = "https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_1"
+WIKIPEDIA = Attribution(
+    publisher="Wikipedia Portal:Current events", publisher_url=PORTAL,
+    cites=(CitedReport(name="Al Jazeera", url="https://aljazeera.com/a"),
+           CitedReport(name="Reuters", url="https://reuters.com/b")),
+    license="CC BY-SA 4.0 (text: Wikipedia contributors, Portal:Current events)")
+
+
+def portal_quote(**overrides: object) -> Quote:
+    fields = dict(text="Israeli airstrikes kill 26 Palestinians.", doc_id="wcep-1", title="Gaza war",
+                  source="Al Jazeera; Reuters", url="https://aljazeera.com/a", published="2025-01-01",
+                  start=0, end=40, score=1.0, marker=1, attribution=WIKIPEDIA)
+    fields.update(overrides)
+    return Quote(**fields)
+
+
+def test_each_quote_and_source_names_publisher_cited_reports_and_license():
+    payload = answer_to_json(Answer(question="q?", answered=True, quotes=(portal_quote(),)))
+    quote, source = payload["quotes"][0], payload["sources"][0]
+    for entry in (quote, source):
+        assert entry["publisher"] == "Wikipedia, Portal:Current events"
+        assert entry["cites"] == [{"name": "Al Jazeera", "url": "https://aljazeera.com/a"},
+                                  {"name": "Reuters", "url": "https://reuters.com/b"}]
+        assert entry["license"].startswith("CC BY-SA 4.0")
+        assert entry["license_url"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+        assert entry["source"] == "Al Jazeera; Reuters" and entry["url"] == "https://aljazeera.com/a"  # kept
+
+
+def test_text_fragment_only_on_the_page_holding_the_words():
+    payload = answer_to_json(Answer(question="q?", answered=True, quotes=(portal_quote(),)))
+    assert payload["quotes"][0]["link"].startswith(PORTAL + "#:~:text=")
+    assert payload["sources"][0]["link"].startswith(PORTAL + "#:~:text=")
+    links = json.dumps(payload["quotes"][0]["cites"] + payload["sources"][0]["cites"])
+    assert "#:~:" not in links
+    # Publisher page unknown and the url is a cited report's: no deep link at all.
+    unknown = portal_quote(attribution=Attribution(publisher="Wikipedia", cites=WIKIPEDIA.cites))
+    assert quote_link(unknown) is None
+    assert "#:~:" not in json.dumps(answer_to_json(Answer(question="q?", answered=True, quotes=(unknown,))))
+
+
+def test_merged_duplicate_keeps_its_own_attribution():
+    wikinews = Attribution(publisher="Wikinews", publisher_url="https://en.wikinews.org/wiki/X",
+                           license="CC BY 2.5")
+    also = SourceRef(doc_id="wn", title="X", source="Wikinews", url="https://en.wikinews.org/wiki/X",
+                     published="2025-01-01", attribution=wikinews)
+    payload = answer_to_json(Answer(question="q?", answered=True, quotes=(portal_quote(also_in=(also,)),)))
+    (duplicate,) = payload["quotes"][0]["also_in"]
+    assert (duplicate["publisher"], duplicate["cites"], duplicate["license"]) == ("Wikinews", [], "CC BY 2.5")
+    assert duplicate["link"].startswith("https://en.wikinews.org/wiki/X#:~:text=")
+
+
+def test_terminal_text_gives_the_byline_cited_reports_and_license():
+    text = render_text(Answer(question="q?", answered=True, quotes=(portal_quote(),)))
+    assert "— Wikipedia, Portal:Current events · citing Al Jazeera, Reuters: \"Gaza war\"" in text
+    assert "citing Reuters: https://reuters.com/b" in text
+    assert "license: CC BY-SA 4.0 (text: Wikipedia contributors, Portal:Current events)" in text
+    assert f"— {PORTAL}#:~:text=" in text

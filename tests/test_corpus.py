@@ -253,3 +253,72 @@ def test_default_corpus_holds_the_seed_article_verbatim():
     assert "killed 18 people, including three children" in doc.text
     if SEED_ARTICLE.exists():
         assert doc.text == SEED_ARTICLE.read_text(encoding="utf-8").strip()
+
+
+CITED = [{"name": "Al Jazeera", "url": "https://aljazeera.com/a"}, {"name": "Reuters", "url": "https://reuters.com/b"}]
+
+
+def test_jsonl_publisher_cited_reports_and_license(tmp_path):
+    path = write(tmp_path / "wcep.jsonl", jsonl(
+        {"id": "w1", "text": BODY, "source": "Al Jazeera; Reuters", "url": CITED[0]["url"],
+         "publisher": "Wikipedia Portal:Current events", "license": "CC BY-SA 4.0",
+         "portal_url": "https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_1",
+         "citations": CITED, "thread": ["Gaza war"]},
+        {"id": "w2", "text": BODY, "publisher": "Wikipedia", "cites": ["AP", {"url": "https://x.org"}],
+         "url": "https://apnews.com/c"},
+        {"id": "plain", "text": BODY, "source": "Reuters", "url": "https://reuters.com/plain"},
+    ))
+    load = load_corpus([path])
+    wcep, named_only, plain = load.documents
+    assert (wcep.publisher, wcep.license) == ("Wikipedia Portal:Current events", "CC BY-SA 4.0")
+    assert [(c.name, c.url) for c in wcep.cites] == [(c["name"], c["url"]) for c in CITED]
+    assert wcep.attribution.publisher_url == "https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_1"
+    assert wcep.metadata == {"thread": ["Gaza war"]}  # attribution fields are not repeated as metadata
+    # Names alone are cited reports too; an entry without a name is reported, the document kept.
+    assert [(c.name, c.url) for c in named_only.cites] == [("AP", None)]
+    assert [str(p) for p in load.problems] == [f"{path}:2: citation 2 has no name; skipped"]
+    # Without a publisher the source wrote the text, on the page at its url.
+    assert (plain.publisher, plain.cites, plain.license) == ("Reuters", (), None)
+    assert plain.attribution.publisher_url == "https://reuters.com/plain"
+
+
+def test_front_matter_publisher_cited_reports_and_license(tmp_path):
+    write(tmp_path / "summary.md", "---\nid: s1\ntitle: Summary\nsource: Desk\n"
+          "publisher: Conflict Desk\npublisher_url: https://desk.example/s1\nlicense: CC BY 4.0\n"
+          "url: https://aljazeera.com/a\ncitations:\n"
+          "  - {name: Al Jazeera, url: 'https://aljazeera.com/a'}\n  - name: Reuters\n---\n" + BODY)
+    (doc,) = load_corpus([tmp_path]).documents
+    assert (doc.publisher, doc.license) == ("Conflict Desk", "CC BY 4.0")
+    assert [(c.name, c.url) for c in doc.cites] == [("Al Jazeera", "https://aljazeera.com/a"), ("Reuters", None)]
+    assert doc.attribution.publisher_url == "https://desk.example/s1"
+
+
+def test_url_of_a_cited_report_is_not_the_page_holding_the_text(tmp_path):
+    path = write(tmp_path / "n.jsonl", jsonl(
+        {"id": "n", "text": BODY, "publisher": "Wikipedia", "url": CITED[0]["url"], "citations": CITED}))
+    (doc,) = load_corpus([path]).documents
+    assert doc.attribution.publisher_url is None
+
+
+def test_attribution_changes_the_content_hash(tmp_path):
+    base = {"id": "h", "text": BODY, "source": "Reuters", "publisher": "Wikipedia", "citations": CITED}
+    variants = [base, {**base, "license": "CC BY-SA 4.0"}, {**base, "publisher": "Wikinews"},
+                {**base, "citations": CITED[:1]}]
+    hashes = set()
+    for number, record in enumerate(variants):
+        (doc,) = load_corpus([write(tmp_path / f"{number}.jsonl", jsonl(record))]).documents
+        hashes.add(doc.content_hash)
+    assert len(hashes) == len(variants)
+
+
+@pytest.mark.skipif(not SHARED_NEWS.exists(), reason="shared conflict-news data not on this machine")
+def test_shared_conflict_news_is_published_by_wikipedia_and_wikinews():
+    documents = load_corpus([SHARED_NEWS]).documents
+    by_publisher = {}
+    for doc in documents:
+        by_publisher[doc.publisher] = by_publisher.get(doc.publisher, 0) + 1
+    assert by_publisher == {"Wikipedia Portal:Current events": 3259, "Wikinews": 17}
+    first = documents[0]
+    assert first.attribution.publisher_url.startswith("https://en.wikipedia.org/wiki/Portal:Current_events/")
+    assert first.cites and first.license.startswith("CC BY-SA 4.0")
+    assert sum(len(doc.cites) > 1 for doc in documents) == 726
