@@ -86,3 +86,28 @@ def test_batch_questions_load_once_and_write_one_json_line_each(seed_index, tmp_
     assert second["answered"] and "Czech envoy refused" in second["quotes"][0]["text"]
     assert third["question"] == "What is the boiling point of water?" and not third["answered"]
     assert bad == {"line": 5, "question": "", "error": bad["error"]} and "empty" in bad["error"]
+
+
+@pytest.fixture(scope="module")
+def sample_index() -> Path:
+    """The ten Wikipedia/Wikinews items of tests/data/conflict_news_sample.jsonl."""
+    return build("attribution-sample", load_corpus([ROOT / "tests" / "data" / "conflict_news_sample.jsonl"]).documents)
+
+
+def test_ask_text_shows_who_wrote_the_words_and_whom_they_cite(sample_index):
+    result = run("ask", "Who solidifies control of Goma?", "--index", str(sample_index))
+    assert result.returncode == 0, result.stderr
+    assert "— Wikipedia, Portal:Current events · citing Al Jazeera, Reuters" in result.stdout
+    assert "license: CC BY-SA 4.0" in result.stdout
+    assert "https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_29#:~:text=" in result.stdout
+    assert "reuters.com" in result.stdout and "reuters.com/world/africa/rwandas-kagame" in result.stdout
+    assert not any("#:~:" in line and "wikipedia.org" not in line for line in result.stdout.splitlines())
+
+
+def test_ask_source_filter_matches_a_cited_outlet_spelt_differently(sample_index):
+    result = run("ask", "What is thrown at the Russian consulate in Marseille?", "--source", "france 24",
+                 "--index", str(sample_index), "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["answered"] and "molotov cocktails" in payload["quotes"][0]["text"]
+    assert payload["quotes"][0]["cites"][0]["name"] == "France 24"  # the record says "France24"

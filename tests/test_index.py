@@ -137,3 +137,35 @@ def test_a_damaged_index_is_a_clear_error(tmp_path, embedder):
     (tmp_path / current_version(tmp_path) / "spans.npz").unlink()
     with pytest.raises(IndexUnavailable, match="is damaged .*build --full"):
         load_index(tmp_path)
+
+
+def test_attribution_is_stored_and_a_changed_license_is_rebuilt(tmp_path, embedder):
+    from assistant.records import CitedReport
+
+    settings = Settings(index_dir=tmp_path)
+    summary = Document(id="w", text="Airstrikes kill 26 people.", title="Gaza war", source="Al Jazeera",
+                       url="https://aljazeera.com/a", publisher="Wikipedia Portal:Current events",
+                       publisher_url="https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_1",
+                       cites=(CitedReport(name="Al Jazeera", url="https://aljazeera.com/a"),),
+                       license="CC BY-SA 4.0")
+    build_index([summary], settings=settings, embedder=embedder)
+    (stored,) = load_index(tmp_path).documents
+    assert stored == summary and stored.attribution == summary.attribution
+
+    relicensed = replace(summary, license="CC BY 4.0")
+    report = build_index([relicensed], settings=settings, embedder=embedder)
+    assert (report.updated, report.unchanged) == (1, 0)
+    assert load_index(tmp_path).documents[0].license == "CC BY 4.0"
+    assert index_statistics(tmp_path)["publishers"] == [
+        {"publisher": "Wikipedia, Portal:Current events", "license": "CC BY 4.0", "documents": 1}]
+
+
+def test_documents_stored_before_attribution_read_as_published_by_their_source():
+    from assistant.index.store import document_from_record
+
+    old = {"id": "a", "text": "T.", "title": "t", "source": "Reuters", "url": "https://reuters.com/a",
+           "published": None, "author": None, "origin": "x.md", "metadata": {}, "content_hash": "abc"}
+    document = document_from_record(old)
+    assert document.attribution.publisher == "Reuters"
+    assert document.attribution.publisher_url == "https://reuters.com/a"
+    assert document.cites == () and document.license is None

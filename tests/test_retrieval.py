@@ -76,3 +76,43 @@ def test_prepared_index_keeps_offsets_and_vectors_aligned(index):
         document = index.documents[index.sentence_doc[row]]
         assert document.text[index.sentence_start[row]:index.sentence_end[row]] == text
         assert row in index.chunk_sentences[index.sentence_chunk[row]]
+
+
+@pytest.fixture(scope="module")
+def attributed_index():
+    from answers_support import build
+    from assistant.index.store import bm25_tokens, load_index
+    from assistant.records import CitedReport, Document
+    from assistant.search.retrieval import prepare
+
+    portal = "Wikipedia Portal:Current events"
+    documents = (
+        Document(id="syria", title="Syrian civil war", source="AFP via Al-Arabiya; SOHR 2", publisher=portal,
+                 cites=(CitedReport(name="AFP via Al-Arabiya", url="https://a.example/1"),
+                        CitedReport(name="SOHR 2", url="https://s.example/2")),
+                 published="2025-03-07", text="Security forces executed 52 men in Latakia province."),
+        Document(id="marseille", title="Attacks in France", source="France24", publisher=portal,
+                 cites=(CitedReport(name="France24", url="https://f.example/3"),), published="2025-02-24",
+                 text="Three molotov cocktails are thrown at the Russian consulate in Marseille."),
+        Document(id="wikinews", title="Car bomb in Maidan Wardak", source="Wikinews", publisher="Wikinews",
+                 published="2019-01-24", text="A car bomb was rammed into a military base in Maidan Shahr."),
+    )
+    return prepare(load_index(build("attributed", documents)), bm25_tokens)
+
+
+@pytest.mark.parametrize("wanted, expected", [
+    (["Al Arabiya"], {"syria"}),                       # the relay of "AFP via Al-Arabiya"
+    (["afp"], {"syria"}),                              # the agency of "AFP via Al-Arabiya"
+    (["France 24"], {"marseille"}),                    # cited as "France24"
+    (["SOHR"], {"syria"}),                             # cited as "SOHR 2"
+    (["Wikipedia, Portal:Current events"], {"syria", "marseille"}),  # the publisher
+    (["wikinews", "france-24"], {"wikinews", "marseille"}),
+    (["Reuters"], set()),
+])
+def test_source_filter_matches_the_publisher_or_any_cited_outlet(attributed_index, wanted, expected):
+    assert ids(attributed_index, document_mask(attributed_index, SearchFilters(sources=tuple(wanted)))) == expected
+
+
+def test_source_choices_are_publishers_and_cited_outlets_once(attributed_index):
+    assert attributed_index.outlets == ("AFP", "Al Arabiya", "France 24", "SOHR", "Wikinews",
+                                        "Wikipedia, Portal:Current events")

@@ -13,8 +13,9 @@ same outlet ("SOHR", "SOHR 2"). The rules, applied in this order:
    is not there, a trailing language ("in Spanish", "(in Persian)") is dropped and the
    lookup repeated. A part found is shown as the table's name; one not found is shown
    as given (spaces collapsed, language dropped).
-4. In one list of names (the reports one document cites), "X 2" (a name ending in a
-   number) folds into X when X is also in the list.
+4. In one list of names (the outlets one document names), "X 2" (a name ending in a
+   number) folds into X when X is also in the list or in the alias table; otherwise
+   the number is kept ("Channel 12").
 
 The alias table is `outlet_aliases.json` beside this module (package data): a user
 can read it and add names. It is read once per process. Stored documents keep the
@@ -136,12 +137,13 @@ def publisher_name(publisher: str, aliases: OutletAliases | None = None) -> str:
 
 
 def _fold_numbered(shown: Sequence[str], aliases: OutletAliases) -> list[str]:
-    """Rule 4: "SOHR 2" becomes "SOHR" when "SOHR" (by key) is also in `shown`."""
+    """Rule 4: "SOHR 2" becomes "SOHR" when "SOHR" (by key) is also in `shown` or in the table."""
     keys = {outlet_key(name) for name in shown}
     folded = []
     for name in shown:
         numbered = _NUMBER_SUFFIX.match(name)
-        if numbered and outlet_key(display_name(numbered[1], aliases)) in keys:
+        base_key = outlet_key(display_name(numbered[1], aliases)) if numbered else ""
+        if numbered and (base_key in keys or base_key in aliases.names):
             name = display_name(numbered[1], aliases)
         folded.append(name)
     return folded
