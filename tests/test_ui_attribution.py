@@ -148,3 +148,23 @@ def test_widget_view_shows_the_same_attribution(attributed_app, browser, screens
         page.screenshot(path=str(screenshot_dir / "attribution-widget.png"))
     finally:
         context.close()
+
+
+def test_api_sources_and_filter_use_publishers_and_cited_outlets(attributed_app) -> None:
+    import json
+    import urllib.parse
+    import urllib.request
+
+    with urllib.request.urlopen(f"{attributed_app}/api/sources", timeout=60) as response:
+        sources = json.load(response)["sources"]
+    assert {"Wikipedia, Portal:Current events", "Wikinews", "JURIST", "Al Jazeera", "Reuters", "SOHR",
+            "France 24", "AFP", "Al Arabiya"} <= set(sources)
+    assert not {"SOHR 2", "France24", "AFP via Al-Arabiya", "Wikipedia Portal:Current events"} & set(sources)
+
+    query = urllib.parse.urlencode({"question": "What is thrown at the Russian consulate in Marseille?",
+                                    "sources": ["france24"]}, doseq=True)
+    with urllib.request.urlopen(f"{attributed_app}/api/ask?{query}", timeout=60) as response:
+        answer = json.load(response)
+    assert answer["answered"] and "molotov" in answer["quotes"][0]["text"]
+    assert answer["quotes"][0]["publisher"] == "Wikipedia, Portal:Current events"
+    assert answer["sources"][0]["cites"][0]["name"] == "France 24"
