@@ -224,10 +224,6 @@ def _read_documents(folder: Path) -> tuple[Document, ...]:
     return tuple(documents)
 
 
-CHECKED_FILES = ("documents.jsonl", "spans.npz", "chunks.faiss", "sentences.faiss")
-"""The files whose size and SHA-256 every load checks; verify also hashes the BM25 folders."""
-
-
 def file_record(path: Path) -> dict[str, Any]:
     """{"bytes": size, "sha256": hex} of one file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
@@ -237,22 +233,19 @@ def file_record(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def check_files(folder: Path, manifest: Manifest, *, names: Sequence[str] | None = None) -> list[str]:
-    """What does not match the manifest's file records: missing files, sizes, checksums.
-
-    `names` limits the check to those files (default: every file the manifest lists).
-    """
+def check_files(folder: Path, manifest: Manifest, *, checksums: bool = True) -> list[str]:
+    """What does not match the manifest's file records: missing files, sizes, checksums
+    (`checksums=False` compares sizes only)."""
     problems = []
-    for name in (manifest.files if names is None else [n for n in names if n in manifest.files]):
-        expected = manifest.files[name]
+    for name, expected in manifest.files.items():
         path = folder / name
         if not path.is_file():
             problems.append(f"{name} is missing")
             continue
-        actual = file_record(path)
-        if actual["bytes"] != expected.get("bytes"):
-            problems.append(f"{name} has {actual['bytes']:,} bytes, the manifest says {expected.get('bytes')}")
-        elif actual["sha256"] != expected.get("sha256"):
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            problems.append(f"{name} has {size:,} bytes, the manifest says {expected.get('bytes')}")
+        elif checksums and file_record(path)["sha256"] != expected.get("sha256"):
             problems.append(f"{name} does not match its checksum")
     return problems
 
@@ -297,7 +290,9 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     Every load checks the stored files' sizes and (with `checksums`, the default)
     SHA-256 against the manifest, and the row counts of documents, spans and
     vectors against the manifest and each other, so a damaged or partial version
-    is refused with one line instead of answering wrongly (measured cost: README).
+    is refused with one line instead of answering wrongly. On the 3,276-document
+    conflict-news index (17.4 MB) a warm load took 346 ms with checksums, 286 ms
+    without (load average 20 on 2 cores); `verify` checks the same and more.
     """
     import bm25s
     import faiss
@@ -306,13 +301,7 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     # CURRENT is read once, so a build switching it meanwhile cannot mix two versions.
     folder = live_folder(index_dir)
     manifest = read_manifest(index_dir, folder)
-    names = CHECKED_FILES if checksums else ()
-    problems = check_files(folder, manifest, names=names) if manifest.files else []
-    if not checksums:
-        problems += [f"{name} has {(folder / name).stat().st_size:,} bytes, the manifest says {record.get('bytes')}"
-                     for name, record in manifest.files.items()
-                     if name in CHECKED_FILES and (folder / name).is_file()
-                     and (folder / name).stat().st_size != record.get("bytes")]
+    problems = check_files(folder, manifest, checksums=checksums)
     if problems:
         raise _damaged(index_dir, problems[0])
     try:
