@@ -1,4 +1,4 @@
-"""The `conflict-qa` command line: build, stats, ask, eval, serve.
+"""The `conflict-qa` command line: build, stats, verify, ask, eval, serve.
 
 Heavy libraries (torch, faiss, gradio) are imported inside the commands, so
 `conflict-qa --help` answers at once. User mistakes end in one line on stderr
@@ -37,6 +37,9 @@ def user_errors(*extra: type[BaseException]) -> Iterator[None]:
         fail(str(error))
     except KeyboardInterrupt:
         fail("interrupted")
+    except OSError as error:  # a full disk, a permission: the system's reason in one line
+        where = f" ({error.filename})" if error.filename else ""
+        fail(f"{error.strerror or error}{where}")
 
 
 index_option = click.option(
@@ -192,6 +195,27 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
         click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False) if as_json
                    else render_text(answer) + "\n")
     if failures:
+        sys.exit(1)
+
+
+@main.command()
+@index_option
+@json_option
+def verify(index_dir: Path, as_json: bool) -> None:
+    """Check the index fully: pointer, manifest, every file's checksum, counts (exit 1 if damaged)."""
+    from assistant.index.store import verify_index
+
+    with user_errors():
+        report = verify_index(index_dir)
+    if as_json:
+        click.echo(json.dumps(report))
+    elif report["ok"]:
+        click.echo(f"{report['index']}: version {report['version']} is sound "
+                   f"({report['files']} files, {report['bytes'] / 1e6:.1f} MB checked in {report['seconds']:.1f} s)")
+    else:
+        for problem in report["problems"]:
+            click.echo(f"error: {problem}", err=True)
+    if not report["ok"]:
         sys.exit(1)
 
 

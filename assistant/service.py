@@ -3,16 +3,24 @@
 `QAService` checks a question, embeds it, retrieves and ranks sentences, and
 returns an `Answer`. It is safe to call from many threads. Each `ask` checks
 the index's version pointer (one small file read); when a rebuild has switched
-it, the new index is loaded in the background of that call and swapped in only
-once loaded, so no request sees a half-loaded index.
+it, the new index is loaded by that call and swapped in only once loaded, so no
+request sees a half-loaded index. A new version that cannot be loaded (damaged,
+partial, unreadable pointer) leaves the last good one answering: the service
+says so once in the log and in `health()` ("degraded" with the reason) and tries
+again at most every RELOAD_RETRY_SECONDS.
+
+Questions asked at the same time from several threads are embedded together
+(`EmbeddingBatcher`): one model call for the batch instead of one per question.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +37,19 @@ from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
 from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
 
-__all__ = ["QAService", "QuestionError", "AskDetails", "make_filters"]
+__all__ = ["QAService", "QuestionError", "AskDetails", "make_filters", "Dropped", "cancel_scope"]
+
+logger = logging.getLogger(__name__)
+
+RELOAD_RETRY_SECONDS = 5.0
+"""After a failed load of a new index version, the next try waits this long (not every request)."""
+
+EMBED_BATCH_SIZE = 32
+"""Most questions embedded in one model call."""
+
+EMBED_WAIT_SECONDS = 0.004
+"""How long the batcher waits for more questions while other asks are in flight; a lone
+question never waits."""
 
 QUERY_TORCH_THREADS = 1
 """A question is one short sequence: on the 2-core machine, one thread embedded it in
@@ -57,12 +77,20 @@ class AskDetails:
     embed_ms: float
 
 
+MAX_DATE_ECHO = 40
+"""Longest date text repeated in an error message."""
+
+
 def _as_date(value: dt.date | str | None, *, end: bool) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     text = str(value).strip()
     if not text:
         return None
+    if len(text) > MAX_DATE_ECHO:
+        # A date is at most 10 characters; a long value is not echoed back whole.
+        text_shown = text[:MAX_DATE_ECHO] + "…"
+        raise QuestionError(f"cannot read date '{text_shown}': use YYYY-MM-DD, YYYY-MM or YYYY")
     try:
         return parse_date_bound(text, end=end)
     except ValueError as error:
@@ -77,8 +105,119 @@ def make_filters(sources: Sequence[str] = (), since: dt.date | str | None = None
     cleaned = tuple(str(source).strip() for source in sources if str(source).strip())
     since_date, until_date = _as_date(since, end=False), _as_date(until, end=True)
     if since_date and until_date and since_date > until_date:
-        raise QuestionError(f"--since {since_date} is after --until {until_date}")
+        raise QuestionError(f"The start date {since_date} is after the end date {until_date}.")
     return SearchFilters(sources=cleaned, since=since_date, until=until_date)
+
+
+class Dropped(Exception):
+    """The question was dropped before it was answered: its caller gave up (deadline, disconnect)."""
+
+
+_scope = threading.local()
+
+
+class cancel_scope:
+    """`with cancel_scope(event):` asks made in this thread are dropped (raise `Dropped`) at the
+    next checkpoint once `event` is set: before embedding and before ranking."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __enter__(self) -> threading.Event:
+        _scope.event = self.event
+        return self.event
+
+    def __exit__(self, *exc_info: object) -> None:
+        _scope.event = None
+
+
+def _check_cancelled() -> None:
+    event = getattr(_scope, "event", None)
+    if event is not None and event.is_set():
+        raise Dropped("the caller gave up")
+
+
+class EmbeddingBatcher:
+    """Embeds questions from many threads in batches, on one worker thread.
+
+    `embed(text)` queues the text and waits for its vector. The worker takes the
+    first waiting text, then gathers more: everything already queued, plus, while
+    other asks are in flight (`in_flight()`), whatever arrives within `wait_s`, up
+    to `max_batch`. Texts whose caller gave up (`cancel_scope`) are skipped.
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], *, in_flight: Callable[[], int],
+                 max_batch: int = EMBED_BATCH_SIZE, wait_s: float = EMBED_WAIT_SECONDS) -> None:
+        self._encode = encode
+        self._in_flight = in_flight
+        self._max_batch = max_batch
+        self._wait_s = wait_s
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batches = 0
+        self.embedded = 0
+
+    def embed(self, text: str) -> np.ndarray:
+        self._ensure_worker()
+        job = {"text": text, "done": threading.Event(), "vector": None, "error": None,
+               "cancel": getattr(_scope, "event", None)}
+        self._queue.put(job)
+        job["done"].wait()
+        if job["error"] is not None:
+            raise job["error"]
+        return job["vector"]
+
+    def _ensure_worker(self) -> None:
+        if self._worker is not None:
+            return
+        with self._start_lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="embedding-batcher", daemon=True)
+                self._worker.start()
+
+    def _gather(self) -> list[dict]:
+        batch = [self._queue.get()]
+        deadline = time.monotonic() + self._wait_s
+        while len(batch) < self._max_batch:
+            try:
+                batch.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._in_flight() <= len(batch):
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._gather()
+            live = []
+            for job in batch:
+                if job["cancel"] is not None and job["cancel"].is_set():
+                    job["error"] = Dropped("the caller gave up")
+                    job["done"].set()
+                else:
+                    live.append(job)
+            if not live:
+                continue
+            try:
+                vectors = self._encode([job["text"] for job in live])
+            except Exception as error:  # noqa: BLE001 - handed to each waiting caller
+                for job in live:
+                    job["error"] = error
+                    job["done"].set()
+                continue
+            self.batches += 1
+            self.embedded += len(live)
+            for job, vector in zip(live, vectors):
+                job["vector"] = vector
+                job["done"].set()
 
 
 class QAService:
@@ -106,13 +245,17 @@ class QAService:
         self.policy = policy
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._problem: str | None = None
+        self._next_retry = 0.0
         self._state = self._load()
         if embedder is None:
             from assistant.index.embedding import load_embedder
 
             embedder = load_embedder(settings.model)
         self._embedder = embedder
-        self._embed_lock = threading.Lock()
+        self._in_flight = 0
+        self._batcher = EmbeddingBatcher(lambda texts: self._embedder.encode(texts),
+                                         in_flight=lambda: self._in_flight)
 
     def _load(self) -> _Loaded:
         from assistant.index.store import IndexUnavailable, bm25_tokens, current_version, load_index
@@ -130,30 +273,64 @@ class QAService:
                        credits=corpus_credits(loaded.documents))
 
     def _current(self) -> _Loaded:
-        """The live index, reloading first if a rebuild switched the version pointer."""
+        """The live index, reloading first if a rebuild switched the version pointer.
+
+        A pointer or version that cannot be loaded keeps the last good index answering
+        (`health()` says "degraded"); the load is tried again at most every
+        RELOAD_RETRY_SECONDS, by one thread while the others answer from the old index.
+        """
         from assistant.index.store import IndexUnavailable, current_version
 
         state = self._state
-        if current_version(Path(self.settings.index_dir)) == state.version:
+        try:
+            version = current_version(Path(self.settings.index_dir))
+        except IndexUnavailable as error:
+            self._degrade(str(error))
+            return state
+        if version == state.version:
+            if self._problem is not None:
+                self._recover(state)
+            return state
+        if self._problem is not None and time.monotonic() < self._next_retry:
             return state
         # One thread reloads; the others keep answering from the old index meanwhile.
         if not self._reload_lock.acquire(blocking=False):
             return state
         try:
             fresh = self._load()
-        except IndexUnavailable:
+        except IndexUnavailable as error:
+            self._degrade(str(error))
             return state  # a half-written or broken rebuild: keep serving the last good index
+        except Exception as error:  # noqa: BLE001 - whatever the damage, the old index keeps answering
+            self._degrade(f"index in {self.settings.index_dir} could not be loaded ({type(error).__name__}: "
+                          f"{' '.join(str(error).split())[:200]})")
+            return state
         finally:
             self._reload_lock.release()
         with self._lock:
             self._state = fresh
+        self._recover(fresh)
         return fresh
 
+    def _degrade(self, reason: str) -> None:
+        with self._lock:
+            self._next_retry = time.monotonic() + RELOAD_RETRY_SECONDS
+            if reason == self._problem:
+                return
+            self._problem = reason
+        logger.warning("serving the last good index (%s) because: %s", self._state.version, reason)
+
+    def _recover(self, state: _Loaded) -> None:
+        with self._lock:
+            if self._problem is None:
+                return
+            self._problem = None
+        logger.warning("index version %s loaded; the service is healthy again", state.version)
+
     def _embed(self, text: str) -> np.ndarray:
-        # PyTorch inference is thread-safe, but serialising keeps two requests
-        # from fighting over the same two cores.
-        with self._embed_lock:
-            return self._embedder.encode([text])[0]
+        # One worker thread runs the model over every question waiting at the time: the
+        # batch costs little more than one question, and requests do not fight over cores.
+        return self._batcher.embed(text)
 
     def ask_details(self, question: object, *, sources: Sequence[str] = (),
                     since: dt.date | str | None = None, until: dt.date | str | None = None,
@@ -165,9 +342,17 @@ class QAService:
         text = clean_question(question)
         filters = make_filters(sources, since, until)
         state = self._current()
+        _check_cancelled()
         embed_started = time.perf_counter()
-        query_vector = self._embed(text)
+        with self._lock:
+            self._in_flight += 1
+        try:
+            query_vector = self._embed(text)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         embed_ms = (time.perf_counter() - embed_started) * 1000
+        _check_cancelled()
         tokens = content_terms(bm25_tokens([text])[0])
         ranges = tuple((found.start, found.end) for found in question_dates(text))
         ranking = rank_sentences(
@@ -213,6 +398,7 @@ class QAService:
         """Index version, model and counts, for a health endpoint."""
         state = self._current()
         manifest = state.loaded.manifest
-        return {"status": "ok", "index_version": state.version, "model": manifest.model,
+        problem = {"status": "degraded", "reason": self._problem} if self._problem else {"status": "ok"}
+        return {**problem, "index_version": state.version, "model": manifest.model,
                 "documents": manifest.documents, "chunks": manifest.chunks,
                 "sentences": manifest.sentences, "outlets": len(state.search.outlets)}

@@ -9,6 +9,7 @@ restart or a failed request, and 20 clients at once all get the right answers.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -181,12 +182,15 @@ def test_a_rebuild_is_picked_up_without_restart_or_failed_request(app_server) ->
     assert statuses and set(statuses) == {200}
 
 
-@pytest.mark.parametrize(("origins", "expected"), [
-    (("*",), None),
-    (("https://news.example", "https://blog.example"),
+@pytest.mark.parametrize(("origins", "path", "expected"), [
+    (("*",), "/embed/", "frame-ancestors *"),
+    (("*",), "/", "frame-ancestors 'self'"),
+    (("*",), "/docs", "frame-ancestors 'self'"),
+    (("https://news.example", "https://blog.example"), "/embed/",
      "frame-ancestors 'self' https://news.example https://blog.example"),
+    (("https://news.example",), "/", "frame-ancestors 'self'"),
 ])
-def test_embed_origins_become_the_frame_ancestors_policy(origins, expected) -> None:
+def test_only_the_embed_view_may_be_framed_by_other_sites(origins, path, expected) -> None:
     import asyncio
 
     from assistant.web.server import GuardMiddleware, frame_ancestors
@@ -201,11 +205,219 @@ def test_embed_origins_become_the_frame_ancestors_policy(origins, expected) -> N
         sent.append(message)
 
     guard = GuardMiddleware(page, frame_ancestors=frame_ancestors(origins), mounts=("", "/embed"))
-    request = {"type": "http", "path": "/embed/", "method": "GET", "headers": []}
+    request = {"type": "http", "path": path, "method": "GET", "headers": []}
     # Its own thread: Playwright's sync API may hold this thread's event loop.
     worker = threading.Thread(target=asyncio.run, args=(guard(request, None, send),))
     worker.start()
     worker.join()
-    headers = dict(sent[0]["headers"])
+    policy = dict(sent[0]["headers"]).get(b"content-security-policy", b"").decode()
 
-    assert headers.get(b"content-security-policy", b"").decode() == (expected or "")
+    assert policy.endswith(expected) and "object-src 'none'" in policy
+
+
+# ---------------------------------------------------------------- issue 12: the Gradio surface, limits, headers
+
+
+def head(url: str) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def raw_post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"content-type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_head_health_answers_200(app_server) -> None:
+    status, _ = head(f"{app_server.url}/api/health")
+    assert status == 200
+
+
+@pytest.mark.parametrize(("path", "ancestors"), [("/", "'self'"), ("/embed/", "*"), ("/docs", "'self'")])
+def test_pages_send_a_csp_and_only_the_embed_view_may_be_framed(app_server, path, ancestors) -> None:
+    status, headers, _ = get(app_server.url + path)
+    policy = {key.lower(): value for key, value in headers.items()}.get("content-security-policy", "")
+    assert status == 200 and f"frame-ancestors {ancestors}" in policy and "object-src 'none'" in policy
+
+
+def test_api_origins_do_not_open_gradio_to_cors(app_server) -> None:
+    origin = {"Origin": app_server.allowed_api_origin}
+    _, gradio_headers, _ = get(f"{app_server.url}/gradio_api/info", origin)
+    _, api_headers, _ = get(f"{app_server.url}/api/sources", origin)
+
+    assert "access-control-allow-origin" not in {key.lower() for key in gradio_headers}
+    assert api_headers.get("access-control-allow-origin") == app_server.allowed_api_origin
+
+
+def test_a_100_mb_post_to_gradio_is_refused_without_reading_it(app_server) -> None:
+    import socket
+
+    port = int(app_server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"POST /gradio_api/call/ask HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n"
+                           + b"x" * 65536)
+        reply = connection.recv(200)
+    assert reply.startswith(b"HTTP/1.1 413")
+
+
+def test_a_body_without_length_is_refused_on_every_route(app_server) -> None:
+    import http.client
+
+    port = int(app_server.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.putrequest("POST", "/gradio_api/call/ask")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.putheader("Content-Type", "application/json")
+    connection.endheaders()
+    connection.send(b"10\r\n" + b"x" * 16 + b"\r\n")
+    status = connection.getresponse().status
+    connection.close()
+    assert status == 411
+
+
+def test_a_private_chat_event_is_not_callable_and_no_file_is_copied(app_server, tmp_path) -> None:
+    import tempfile
+    import uuid
+
+    canary = tmp_path / f"canary-{uuid.uuid4().hex}.txt"
+    canary.write_text("secret")
+    for target in ("/etc/shadow", str(canary)):
+        history = [{"role": "user", "content": {"path": target, "meta": {"_type": "gradio.FileData"}}}]
+        for fn_index in range(6):
+            payload = {"fn_index": fn_index, "data": ["q", history, [], "", ""], "session_hash": "attacker"}
+            status, body = raw_post(f"{app_server.url}/gradio_api/run/predict", json.dumps(payload).encode())
+            assert status == 404 and target.encode() not in body
+            status, body = raw_post(f"{app_server.url}/gradio_api/api/predict", json.dumps(payload).encode())
+            assert status == 404
+            # The queue (how the page itself runs its events) takes the same data: chat events read
+            # no chat history from the client, so nothing is copied either.
+            raw_post(f"{app_server.url}/gradio_api/queue/join", json.dumps(payload).encode())
+    time.sleep(1.0)
+    gradio_temp = Path(os.environ.get("GRADIO_TEMP_DIR", Path(tempfile.gettempdir()) / "gradio"))
+    assert not list(gradio_temp.rglob(canary.name)) and not list(gradio_temp.rglob("shadow"))
+
+
+def test_gradio_api_user_errors_are_4xx_without_internals(app_server) -> None:
+    too_long = json.dumps({"data": ["x" * 1001, [], None, None]}).encode()
+    file_like = json.dumps({"data": [{"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}},
+                                     [], None, None]}).encode()
+    for body in (too_long, file_like):
+        status, reply = raw_post(f"{app_server.url}/gradio_api/run/ask", body)
+        assert 400 <= status < 500 and b" at 0x" not in reply and b"Traceback" not in reply
+    assert b"too long" in raw_post(f"{app_server.url}/gradio_api/run/ask", too_long)[1]
+
+
+def test_date_errors_on_the_web_are_plain_words_and_short(app_server) -> None:
+    status, reversed_range = ask_get(app_server.url, question=BELGOROD, since="2025-02-01", until="2025-01-01")
+    long_status, long_date = ask_get(app_server.url, question=BELGOROD, since="y" * 5000)
+
+    assert status == 400 and "--since" not in reversed_range["error"]
+    assert reversed_range["error"].startswith("The start date 2025-02-01 is after the end date 2025-01-01")
+    assert long_status == 400 and len(long_date["error"]) < 200 and "cannot read date" in long_date["error"]
+
+
+# ---------------------------------------------------------------- bounded work (issue 12 point 2)
+
+
+class SlowService:
+    """Answers after `seconds`, recording which questions it started; enough of QAService for the app."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started: list[str] = []
+
+    def ask(self, question, *, sources=(), since=None, until=None):
+        from assistant.records import Answer
+
+        self.started.append(question)
+        time.sleep(self.seconds)
+        return Answer(question=question, answered=False, quotes=(), nearest=(), elapsed_ms=0.0)
+
+    def sources(self) -> list[str]:
+        return []
+
+    def health(self) -> dict:
+        return {"status": "ok"}
+
+    def document(self, doc_id):
+        return None
+
+
+@pytest.fixture
+def slow_app(tmp_path):
+    """The app over SlowService with 1 worker, 2 waiting places and a 1.5 s deadline, on uvicorn."""
+    import socket as socket_module
+
+    import uvicorn
+
+    from assistant.settings import Settings
+    from assistant.web.server import Limits, ServerSettings, create_app
+
+    service = SlowService(0.6)
+    app = create_app(service, server=ServerSettings(), settings=Settings(index_dir=tmp_path),
+                     limits=Limits(workers=1, queue_size=2, deadline_s=1.5, retry_after_s=2))
+    with socket_module.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", service, app
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_full_queue_answers_503_with_retry_after_and_nobody_waits_past_the_deadline(slow_app) -> None:
+    url, service, _ = slow_app
+    results: list[tuple[int, dict[str, str], float]] = []
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        started = time.monotonic()
+        status, headers, _ = get(f"{url}/api/ask?question=q{number}")
+        with lock:
+            results.append((status, {k.lower(): v for k, v in headers.items()}, time.monotonic() - started))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses.count(200) >= 1 and statuses.count(503) >= 5, statuses
+    assert all(headers.get("retry-after") == "2" for status, headers, _ in results if status == 503)
+    assert max(seconds for _, _, seconds in results) < 1.5 + 1.0
+    assert len(service.started) <= 3  # one answering, two waiting: the rest were never started
+
+
+def test_work_for_a_client_that_disconnected_is_dropped(slow_app) -> None:
+    import socket as socket_module
+
+    url, service, app = slow_app
+    port = int(url.rsplit(":", 1)[1])
+    first = threading.Thread(target=get, args=(f"{url}/api/ask?question=first",))
+    first.start()
+    time.sleep(0.2)
+    gone = socket_module.create_connection(("127.0.0.1", port))
+    gone.sendall(b"GET /api/ask?question=gone HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    time.sleep(0.1)
+    gone.close()
+    first.join()
+    time.sleep(1.0)
+
+    assert service.started == ["first"]
+    assert app.state.ask_pool.dropped == 1

@@ -165,3 +165,71 @@ def test_killed_build_leaves_the_previous_index_usable(tmp_path):
     result = run_cli("build", "--corpus", str(large), "--index", str(index_dir), "--json")
     assert result.returncode == 0 and json.loads(result.stdout)["documents"] == 600
     assert len(list(index_dir.glob("v-*"))) == 2
+
+
+# ---------------------------------------------------------------- damaged indexes (issue 12 point 3, issue 10 verify)
+
+
+def _copy(index_dir: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "index"
+    shutil.copytree(index_dir, target)
+    return target
+
+
+@pytest.mark.parametrize("damage", ["non-UTF-8", "folder", "absolute"])
+def test_a_damaged_pointer_is_one_line_everywhere_and_build_full_repairs_it(damage, small_index, tmp_path):
+    index_dir = _copy(small_index, tmp_path)
+    pointer = index_dir / "CURRENT"
+    if damage == "non-UTF-8":
+        pointer.write_bytes(b"\xff\xfe\x80\n")
+    elif damage == "folder":
+        pointer.unlink()
+        pointer.mkdir()
+    else:
+        pointer.write_text(str(small_index / current_version(small_index)) + "\n")
+
+    for args in (["stats"], ["ask", "How many people were killed in Belgorod?"], ["build"], ["verify"]):
+        result = run_cli(*args, "--index", str(index_dir))
+        assert result.returncode == 1, args
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), (args, result.stderr)
+        assert "CURRENT" in result.stderr and "Traceback" not in result.stderr
+
+    repaired = run_cli("build", "--full", "--index", str(index_dir), "--json")
+    assert repaired.returncode == 0, repaired.stderr
+    assert run_cli("verify", "--index", str(index_dir)).returncode == 0
+    assert len(load_index(index_dir).documents) == 1
+
+
+def test_verify_reports_a_sound_index_and_a_damaged_file(small_index, tmp_path):
+    sound = run_cli("verify", "--index", str(small_index), "--json")
+    report = json.loads(sound.stdout)
+    assert sound.returncode == 0 and report["ok"] is True and report["files"] >= 5
+
+    index_dir = _copy(small_index, tmp_path)
+    documents = index_dir / current_version(index_dir) / "documents.jsonl"
+    documents.write_text(documents.read_text(encoding="utf-8").replace("Belgorod", "Belgorad"), encoding="utf-8")
+    damaged = run_cli("verify", "--index", str(index_dir))
+    assert damaged.returncode == 1 and "documents.jsonl does not match its checksum" in damaged.stderr
+    stats = run_cli("ask", "How many people were killed in Belgorod?", "--index", str(index_dir))
+    assert stats.returncode == 1 and stats.stderr.count("\n") == 1 and "damaged" in stats.stderr
+
+
+def test_a_full_disk_during_a_build_is_one_line(small_index, tmp_path):
+    index_dir = _copy(small_index, tmp_path)
+    live = current_version(index_dir)
+    script = (
+        "import errno, sys, numpy\n"
+        "def full(*args, **kwargs):\n"
+        "    raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "numpy.savez = full\n"
+        "from assistant.cli import main\n"
+        f"main(['build', '--full', '--index', {str(index_dir)!r}])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot write the index")
+    assert "disk is full" in result.stderr
+    assert current_version(index_dir) == live and [p.name for p in index_dir.glob("v-*")] == [live]

@@ -169,3 +169,127 @@ def test_documents_stored_before_attribution_read_as_published_by_their_source()
     assert document.attribution.publisher == "Reuters"
     assert document.attribution.publisher_url == "https://reuters.com/a"
     assert document.cites == () and document.license is None
+
+
+# ---------------------------------------------------------------- damage (issue 12 point 3, issue 10 integrity)
+
+
+def _live(index_dir: Path) -> Path:
+    return index_dir / current_version(index_dir)
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _bad_record(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text('{"id": "x", "oops": 1}\n' + "".join(lines[1:]), encoding="utf-8")
+
+
+def _swap_spans(path: Path) -> None:
+    """Spans for fewer rows than FAISS holds, with the manifest's checksum updated to match."""
+    import json
+
+    from assistant.index.store import file_record
+
+    with np.load(path) as stored:
+        arrays = {key: stored[key][:-1] for key in stored.files}
+    np.savez(path, **arrays)
+    manifest_path = path.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["spans.npz"] = file_record(path)
+    manifest_path.write_text(json.dumps(manifest))
+
+
+DAMAGE = {
+    "non-UTF-8 CURRENT": (lambda d: (d / "CURRENT").write_bytes(b"\xff\xfe v-\x80\n"), "not UTF-8"),
+    "CURRENT is a folder": (lambda d: ((d / "CURRENT").unlink(), (d / "CURRENT").mkdir()), "is a folder"),
+    "absolute CURRENT": (lambda d: (d / "CURRENT").write_text(str(_live(d)) + "\n"), "not a version folder"),
+    "CURRENT with ..": (lambda d: (d / "CURRENT").write_text(f"v-x/../../{_live(d).name}\n"), "not a version folder"),
+    "CURRENT names a missing folder": (lambda d: (d / "CURRENT").write_text("v-gone\n"), "missing"),
+    "bad documents.jsonl record": (lambda d: _bad_record(_live(d) / "documents.jsonl"), "documents.jsonl"),
+    "truncated spans.npz": (lambda d: _truncate(_live(d) / "spans.npz"), "spans.npz"),
+    "spans do not match FAISS rows": (lambda d: _swap_spans(_live(d) / "spans.npz"), "spans.npz"),
+    "missing sentences.faiss": (lambda d: (_live(d) / "sentences.faiss").unlink(), "sentences.faiss is missing"),
+    "flipped byte in chunks.faiss": (
+        lambda d: (_live(d) / "chunks.faiss").write_bytes(
+            (lambda b: b[:-8] + bytes([b[-8] ^ 1]) + b[-7:])((_live(d) / "chunks.faiss").read_bytes())),
+        "checksum"),
+}
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory, embedder) -> Path:
+    index_dir = tmp_path_factory.mktemp("pristine")
+    documents = [document("a", "Shelling hit the market in Kharkiv. Three people died."),
+                 document("b", "Drones struck a power plant overnight. Power was cut to 2,000 homes.")]
+    build_index(documents, settings=Settings(index_dir=index_dir), embedder=embedder)
+    return index_dir
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_any_damage_is_refused_with_one_line_and_build_full_repairs_it(damage, pristine, tmp_path, embedder):
+    import shutil
+
+    from assistant.index.store import verify_index
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine, index_dir)
+    damage_fn, words = DAMAGE[damage]
+    damage_fn(index_dir)
+
+    with pytest.raises(IndexUnavailable) as refused:
+        load_index(index_dir)
+    message = str(refused.value)
+    assert words in message and "\n" not in message and "build --full" in message
+    report = verify_index(index_dir)
+    assert report["ok"] is False and any(words in problem for problem in report["problems"])
+
+    build_index([document("c", "Aid convoys reached Mariupol.")], settings=Settings(index_dir=index_dir),
+                embedder=embedder, full=True)
+    assert [d.id for d in load_index(index_dir).documents] == ["c"]
+    assert verify_index(index_dir)["ok"] is True
+
+
+def test_an_absolute_current_never_loads_another_index(pristine, tmp_path, embedder):
+    other = tmp_path / "other"
+    build_index([document("z", "Another index entirely.")], settings=Settings(index_dir=other), embedder=embedder)
+    index_dir = tmp_path / "index"
+    build_index([document("a", "Own report.")], settings=Settings(index_dir=index_dir), embedder=embedder)
+    (index_dir / "CURRENT").write_text(str(_live(other)) + "\n")
+    with pytest.raises(IndexUnavailable, match="not a version folder"):
+        load_index(index_dir)
+
+
+def test_a_full_disk_while_writing_leaves_the_previous_index_and_no_folder(pristine, tmp_path, embedder,
+                                                                            monkeypatch):
+    import errno
+    import shutil
+
+    import assistant.index.store as store
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine, index_dir)
+    live = current_version(index_dir)
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.np, "savez", no_space)
+    with pytest.raises(IndexUnavailable, match="cannot write the index .*disk is full.*unchanged"):
+        build_index([document("c", "A new report.")], settings=Settings(index_dir=index_dir), embedder=embedder)
+    assert current_version(index_dir) == live
+    assert sorted(p.name for p in index_dir.glob("v-*")) == [live]
+    assert len(load_index(index_dir).documents) == 2
+
+
+def test_the_manifest_records_every_file_and_verify_checks_them(pristine):
+    from assistant.index.store import read_manifest, verify_index
+
+    manifest = read_manifest(pristine)
+    stored = {p.relative_to(_live(pristine)).as_posix() for p in _live(pristine).rglob("*")
+              if p.is_file() and p.name != "manifest.json"}
+    assert set(manifest.files) == stored
+    report = verify_index(pristine)
+    assert report["ok"] is True and report["files"] == len(stored) and report["problems"] == []

@@ -203,3 +203,138 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart():
     assert answer.answered and answer.quotes[0].doc_id == "port-sudan"
     assert service.health()["index_version"] != before
     assert "BBC News" in service.sources()
+
+
+# ---------------------------------------------------------------- damaged versions while serving (issue 12 point 3)
+
+
+def _damage_pointer(index_dir, kind: str) -> None:
+    import shutil
+
+    pointer = index_dir / "CURRENT"
+    if kind == "non-UTF-8 CURRENT":
+        pointer.write_bytes(b"\xff\xfe\x80 v-\n")
+    elif kind == "CURRENT is a folder":
+        pointer.unlink()
+        pointer.mkdir()
+    elif kind == "a new version with a bad documents.jsonl record":
+        live = index_dir / pointer.read_text().strip()
+        broken = index_dir / "v-99999999T000000-broken"
+        shutil.copytree(live, broken)
+        (broken / "documents.jsonl").write_text('{"id": 1, "nonsense": true}\n')
+        pointer.write_text(broken.name + "\n")
+    elif kind == "a new version with a truncated spans.npz":
+        live = index_dir / pointer.read_text().strip()
+        broken = index_dir / "v-99999999T000000-broken"
+        shutil.copytree(live, broken)
+        spans = broken / "spans.npz"
+        spans.write_bytes(spans.read_bytes()[:100])
+        pointer.write_text(broken.name + "\n")
+
+
+@pytest.mark.parametrize("kind", ["non-UTF-8 CURRENT", "CURRENT is a folder",
+                                  "a new version with a bad documents.jsonl record",
+                                  "a new version with a truncated spans.npz"])
+def test_damage_while_serving_keeps_the_last_good_index_and_says_degraded_once(kind, tmp_path, caplog):
+    import logging
+    import shutil
+
+    from answers_support import NEWS, build, embedder
+    from assistant.service import QAService
+    from assistant.settings import Settings
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(build("damage-source", NEWS), index_dir)
+    service = QAService(Settings(index_dir=index_dir), embedder=embedder())
+    question = "What set the fuel depot in Port Sudan on fire?"
+    good = answer_to_json(service.ask(question))
+    good_version = service.health()["index_version"]
+    loads = []
+    real_load = service._load
+    service._load = lambda: (loads.append(1), real_load())[1]
+
+    _damage_pointer(index_dir, kind)
+    with caplog.at_level(logging.WARNING, logger="assistant.service"):
+        answers = [answer_to_json(service.ask(question)) for _ in range(15)]
+        health = service.health()
+
+    assert all(answer["quotes"] == good["quotes"] for answer in answers)
+    assert health["status"] == "degraded" and health["index_version"] == good_version
+    assert "\n" not in health["reason"] and "build --full" in health["reason"]
+    warnings = [record for record in caplog.records if "last good index" in record.getMessage()]
+    assert len(warnings) == 1
+    assert len(loads) <= 1, "a damaged version must not be reloaded on every request"
+
+
+def test_a_repaired_index_makes_the_service_healthy_again(tmp_path):
+    import shutil
+
+    import assistant.service as service_module
+    from answers_support import NEWS, build, embedder
+    from assistant.index.store import build_index
+    from assistant.service import QAService
+    from assistant.settings import Settings
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(build("damage-source", NEWS[:4]), index_dir)
+    service = QAService(Settings(index_dir=index_dir), embedder=embedder())
+    (index_dir / "CURRENT").write_bytes(b"\xff\xfe")
+    assert service.health()["status"] == "degraded"
+
+    build_index(tuple(NEWS), settings=Settings(index_dir=index_dir), embedder=embedder(), full=True)
+    service._next_retry = 0.0  # skip the RELOAD_RETRY_SECONDS wait
+    assert service_module.RELOAD_RETRY_SECONDS > 0
+    answer = service.ask("What set the fuel depot in Port Sudan on fire?")
+    assert answer.answered and service.health()["status"] == "ok"
+
+
+def test_questions_asked_together_are_embedded_together():
+    from answers_support import NEWS, build, embedder
+    from assistant.service import QAService
+    from assistant.settings import Settings
+
+    batches: list[int] = []
+    real = embedder()
+
+    class Counting:
+        dimension, max_tokens = real.dimension, real.max_tokens
+
+        def encode(self, texts, **options):
+            batches.append(len(texts))
+            return real.encode(texts, **options)
+
+        def count_tokens(self, text):
+            return real.count_tokens(text)
+
+    service = QAService(Settings(index_dir=build("news", NEWS)), embedder=Counting())
+    questions = ["What set the fuel depot in Port Sudan on fire?", "Who entered the centre of Goma?"] * 8
+    alone = {q: answer_to_json(service.ask(q))["quotes"] for q in set(questions)}
+    batches.clear()
+    results: dict[int, list] = {}
+    start = threading.Barrier(len(questions))
+
+    def ask(position: int) -> None:
+        start.wait()
+        results[position] = answer_to_json(service.ask(questions[position]))["quotes"]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(results[i] == alone[q] for i, q in enumerate(questions))
+    assert sum(batches) == len(questions) and len(batches) < len(questions) and max(batches) > 1
+
+
+def test_a_dropped_question_is_not_embedded():
+    from answers_support import NEWS, build, embedder
+    from assistant.service import Dropped, QAService, cancel_scope
+    from assistant.settings import Settings
+
+    service = QAService(Settings(index_dir=build("news", NEWS)), embedder=embedder())
+    gone = threading.Event()
+    gone.set()
+    with cancel_scope(gone), pytest.raises(Dropped):
+        service.ask("Who entered the centre of Goma?")
+    assert service._batcher.embedded == 0

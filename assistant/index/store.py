@@ -21,12 +21,14 @@ CURRENT at it, so a build killed at any moment leaves the previous index usable.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,9 @@ from assistant.index.storage import BusyError, ExclusiveLock, replace_file, sync
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+VERSION_PREFIX = "v-"
+MAX_POINTER_BYTES = 256
+"""CURRENT holds one folder name; anything longer is not a pointer this code wrote."""
 
 
 class IndexUnavailable(Exception):
@@ -53,6 +58,9 @@ class Manifest:
     sentences: int
     document_hashes: dict[str, str]
     created: str
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per stored file (path relative to the version folder): {"bytes": size, "sha256": hex}.
+    Absent in indexes written before checksums were recorded; those load unchecked."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,12 +138,44 @@ def title_prefix(document: Document) -> str:
 
 
 def current_version(index_dir: Path) -> str | None:
-    """The live version's folder name, or None when there is no index. Cheap: one small read."""
+    """The live version's folder name, or None when there is no index. Cheap: one small read.
+
+    CURRENT must name a version folder directly inside `index_dir` (`v-...`); an
+    unreadable pointer, a path, `..` or a name with no such folder raises
+    IndexUnavailable with one line, so no pointer can load another folder's files.
+    """
+    pointer = Path(index_dir) / POINTER
     try:
-        name = (Path(index_dir) / POINTER).read_text(encoding="utf-8").strip()
+        with open(pointer, "rb") as handle:
+            raw = handle.read(MAX_POINTER_BYTES + 1)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return name or None
+    except IsADirectoryError:
+        raise _bad_pointer(index_dir, "it is a folder, not a file") from None
+    except OSError as error:
+        raise _bad_pointer(index_dir, error.strerror or str(error)) from None
+    if len(raw) > MAX_POINTER_BYTES:
+        raise _bad_pointer(index_dir, f"over {MAX_POINTER_BYTES} bytes")
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise _bad_pointer(index_dir, "not UTF-8 text") from None
+    if not name:
+        return None
+    if not valid_version_name(name):
+        raise _bad_pointer(index_dir, f"{name[:80]!r} is not a version folder name")
+    return name
+
+
+def valid_version_name(name: str) -> bool:
+    """A version folder name as builds write it: `v-...`, one path part, no `..`, printable."""
+    return (name.startswith(VERSION_PREFIX) and "/" not in name and "\\" not in name
+            and ".." not in name and name.isprintable() and len(name) <= 200)
+
+
+def _bad_pointer(index_dir: Path, why: str) -> IndexUnavailable:
+    return IndexUnavailable(f"index in {index_dir} has a damaged {POINTER} pointer ({why}): "
+                            "rebuild it with `conflict-qa build --full`")
 
 
 def live_folder(index_dir: Path) -> Path:
@@ -143,11 +183,16 @@ def live_folder(index_dir: Path) -> Path:
     version = current_version(index_dir)
     if version is None:
         raise IndexUnavailable(f"no index in {index_dir}: build one with `conflict-qa build`")
-    return Path(index_dir) / version
+    folder = Path(index_dir) / version
+    if not folder.is_dir():
+        raise IndexUnavailable(f"index in {index_dir} points at {version}, which is missing: "
+                               "rebuild it with `conflict-qa build --full`")
+    return folder
 
 
-def _damaged(index_dir: Path, error: Exception) -> IndexUnavailable:
-    return IndexUnavailable(f"index in {index_dir} is damaged ({error}): rebuild it with `conflict-qa build --full`")
+def _damaged(index_dir: Path, error: Exception | str) -> IndexUnavailable:
+    detail = " ".join(str(error).split())[:300] or type(error).__name__
+    return IndexUnavailable(f"index in {index_dir} is damaged ({detail}): rebuild it with `conflict-qa build --full`")
 
 
 def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:
@@ -156,7 +201,7 @@ def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:
     try:
         manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as error:
-        raise _damaged(index_dir, error) from error
+        raise _damaged(index_dir, f"manifest.json: {error}") from error
     if manifest.format_version != FORMAT_VERSION:
         raise IndexUnavailable(
             f"index in {index_dir} has format {manifest.format_version}, this version reads {FORMAT_VERSION}: "
@@ -166,10 +211,14 @@ def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:
 
 
 def _read_documents(folder: Path) -> tuple[Document, ...]:
+    """Every stored document; ValueError naming the line for a record that is not one."""
     documents = []
     with open(folder / "documents.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            documents.append(document_from_record(json.loads(line)))
+        for number, line in enumerate(handle, start=1):
+            try:
+                documents.append(document_from_record(json.loads(line)))
+            except (ValueError, TypeError, AttributeError) as error:
+                raise ValueError(f"documents.jsonl line {number}: not a document record ({error})") from None
     return tuple(documents)
 
 
@@ -185,8 +234,76 @@ def document_from_record(record: dict[str, Any]) -> Document:
     return Document(**record)
 
 
-def load_index(index_dir: Path) -> LoadedIndex:
-    """Load the live version of the index in `index_dir`, or raise IndexUnavailable."""
+def file_record(path: Path) -> dict[str, Any]:
+    """{"bytes": size, "sha256": hex} of one file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def check_files(folder: Path, manifest: Manifest, *, checksums: bool = True) -> list[str]:
+    """What does not match the manifest's file records: missing files, sizes, checksums
+    (`checksums=False` compares sizes only)."""
+    problems = []
+    for name, expected in manifest.files.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+            continue
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            problems.append(f"{name} has {size:,} bytes, the manifest says {expected.get('bytes')}")
+        elif checksums and file_record(path)["sha256"] != expected.get("sha256"):
+            problems.append(f"{name} does not match its checksum")
+    return problems
+
+
+def check_counts(index: LoadedIndex) -> list[str]:
+    """Where the loaded arrays disagree with the manifest or with each other."""
+    manifest = index.manifest
+    problems = []
+    if len(index.documents) != manifest.documents:
+        problems.append(f"documents.jsonl holds {len(index.documents):,} documents, the manifest says {manifest.documents:,}")
+    spans = {"chunk": (index.chunk_doc, index.chunk_start, index.chunk_end),
+             "sentence": (index.sentence_doc, index.sentence_start, index.sentence_end, index.sentence_chunk)}
+    expected = {"chunk": manifest.chunks, "sentence": manifest.sentences}
+    vectors = {"chunk": index.chunk_index, "sentence": index.sentence_index}
+    for kind, arrays in spans.items():
+        if any(len(array) != expected[kind] for array in arrays):
+            problems.append(f"spans.npz {kind} rows do not match the manifest's {expected[kind]:,}")
+        if vectors[kind].ntotal != expected[kind]:
+            problems.append(f"{kind}s.faiss holds {vectors[kind].ntotal:,} vectors, the manifest says {expected[kind]:,}")
+        if vectors[kind].d != manifest.dimension:
+            problems.append(f"{kind}s.faiss has dimension {vectors[kind].d}, the manifest says {manifest.dimension}")
+    if problems:
+        return problems
+    for doc, start, end, name in ((index.chunk_doc, index.chunk_start, index.chunk_end, "chunk"),
+                                  (index.sentence_doc, index.sentence_start, index.sentence_end, "sentence")):
+        if len(doc) and (doc.min() < 0 or doc.max() >= len(index.documents) or np.any(np.diff(doc) < 0)):
+            problems.append(f"spans.npz {name} documents are out of range or order")
+        elif len(doc) and (np.any(start < 0) or np.any(end < start)):
+            problems.append(f"spans.npz {name} offsets are out of range")
+        elif len(doc):
+            lengths = np.array([len(d.text) for d in index.documents])
+            if np.any(end > lengths[doc]):
+                problems.append(f"spans.npz {name} offsets run past their document's text")
+    if len(index.sentence_chunk) and (index.sentence_chunk.min() < 0 or index.sentence_chunk.max() >= manifest.chunks):
+        problems.append("spans.npz sentence chunks are out of range")
+    return problems
+
+
+def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
+    """Load the live version of the index in `index_dir`, or raise IndexUnavailable.
+
+    Every load checks the stored files' sizes and (with `checksums`, the default)
+    SHA-256 against the manifest, and the row counts of documents, spans and
+    vectors against the manifest and each other, so a damaged or partial version
+    is refused with one line instead of answering wrongly. On the 3,276-document
+    conflict-news index (17.4 MB) a warm load took 346 ms with checksums, 286 ms
+    without (load average 20 on 2 cores); `verify` checks the same and more.
+    """
     import bm25s
     import faiss
 
@@ -194,9 +311,13 @@ def load_index(index_dir: Path) -> LoadedIndex:
     # CURRENT is read once, so a build switching it meanwhile cannot mix two versions.
     folder = live_folder(index_dir)
     manifest = read_manifest(index_dir, folder)
+    problems = check_files(folder, manifest, checksums=checksums)
+    if problems:
+        raise _damaged(index_dir, problems[0])
     try:
-        spans = np.load(folder / "spans.npz")
-        return LoadedIndex(
+        with np.load(folder / "spans.npz") as spans_file:
+            spans = {key: spans_file[key] for key in SPAN_ARRAYS}
+        loaded = LoadedIndex(
             path=folder,
             manifest=manifest,
             documents=_read_documents(folder),
@@ -208,8 +329,53 @@ def load_index(index_dir: Path) -> LoadedIndex:
             chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks")),
             sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences")),
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as error:
-        raise _damaged(index_dir, error) from error
+    except Exception as error:  # noqa: BLE001 - any damage to stored files is one line, never a crash
+        raise _damaged(index_dir, f"{type(error).__name__}: {error}") from error
+    problems = check_counts(loaded)
+    if problems:
+        raise _damaged(index_dir, problems[0])
+    return loaded
+
+
+SPAN_ARRAYS = ("chunk_doc", "chunk_start", "chunk_end", "sentence_doc", "sentence_start",
+               "sentence_end", "sentence_chunk")
+
+
+def verify_index(index_dir: Path) -> dict[str, Any]:
+    """Check the live version fully: pointer, manifest, every file's checksum, counts, loadability.
+
+    Returns {"index", "version", "ok", "problems": [...], "files": n, "bytes": n, "seconds": s};
+    raises nothing for damage (it is listed), IndexUnavailable only when there is no index at all.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    report: dict[str, Any] = {"index": str(index_dir), "version": None, "ok": False, "problems": [],
+                              "files": 0, "bytes": 0}
+    try:
+        folder = live_folder(index_dir)
+        report["version"] = folder.name
+        manifest = read_manifest(index_dir, folder)
+    except IndexUnavailable as error:
+        if "no index in" in str(error):
+            raise
+        report["problems"].append(str(error))
+        report["seconds"] = round(time.perf_counter() - started, 3)
+        return report
+    if not manifest.files:
+        report["problems"].append("the manifest records no checksums (built by an older version): "
+                                  "rebuild it with `conflict-qa build --full`")
+    else:
+        report["problems"] += check_files(folder, manifest)
+        report["files"] = len(manifest.files)
+        report["bytes"] = sum(record.get("bytes", 0) for record in manifest.files.values())
+    if not report["problems"]:
+        try:
+            load_index(index_dir, checksums=False)
+        except IndexUnavailable as error:
+            report["problems"].append(str(error))
+    report["ok"] = not report["problems"]
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return report
 
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
@@ -225,7 +391,7 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
     manifest = read_manifest(index_dir, folder)
     try:
         documents = _read_documents(folder)
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError) as error:
         raise _damaged(index_dir, error) from error
     sources: dict[str, int] = {}
     for document in documents:
@@ -361,7 +527,10 @@ def build_index(
                 if document.id not in rows:
                     rows[document.id] = previous[document.id][1]
             model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
-            counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension)
+            try:
+                counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension)
+            except OSError as error:
+                raise _write_failed(index_dir, error) from error
         else:
             manifest = read_manifest(index_dir)
             counts = (manifest.chunks, manifest.sentences)
@@ -462,13 +631,40 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
         chunks=len(chunk_doc), sentences=len(sentence_doc),
         document_hashes={d.id: d.content_hash for d in documents},
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        files={path.relative_to(folder).as_posix(): file_record(path)
+               for path in sorted(folder.rglob("*")) if path.is_file()},
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
     sync_tree(folder)
-    previous_version = current_version(index_dir)
+    previous_version = _readable_version(index_dir)
     replace_file(index_dir / POINTER, folder.name + "\n")
     _remove_old_versions(index_dir, keep={folder.name, previous_version})
     return len(chunk_doc), len(sentence_doc)
+
+
+def _readable_version(index_dir: Path) -> str | None:
+    """The live version, or None when CURRENT is damaged; a CURRENT that is a folder is moved
+    aside (to CURRENT.damaged-<time>) so that the new pointer can replace it."""
+    try:
+        return current_version(index_dir)
+    except IndexUnavailable:
+        pointer = index_dir / POINTER
+        if pointer.is_dir() and not pointer.is_symlink():
+            pointer.rename(index_dir / f"{POINTER}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        return None
+
+
+def _write_failed(index_dir: Path, error: OSError) -> IndexUnavailable:
+    """Remove this process's unfinished version folders; the one-line reason (disk full, ...)."""
+    live = None
+    with contextlib.suppress(IndexUnavailable):
+        live = current_version(index_dir)
+    for path in index_dir.glob(f"{VERSION_PREFIX}*-{os.getpid()}-*"):
+        if path.is_dir() and path.name != live:
+            shutil.rmtree(path, ignore_errors=True)
+    reason = "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    return IndexUnavailable(f"cannot write the index in {index_dir}: {reason}; "
+                            "the previous index is unchanged")
 
 
 def _remove_old_versions(index_dir: Path, *, keep: set[str | None]) -> None:

@@ -9,13 +9,28 @@ embed view at `/embed`):
   GET /widget.js         the embeddable chat button
   GET /docs              this API, rendered locally from /openapi.json (no CDN)
 Gradio's file, upload and proxy routes are closed: the UI needs none of them, and
-nothing under the index or corpus folders can be fetched.
+nothing under the index or corpus folders can be fetched. Of Gradio's direct-call
+routes only the public `ask` endpoint answers (`/gradio_api/run/ask`,
+`/gradio_api/call/ask`); the chat's own events go through Gradio's queue and take
+text only.
+
+Limits (`Limits`): every request body, Gradio's included, is at most
+MAX_BODY_BYTES (413 otherwise, refused from the Content-Length before any of it is
+read); /api/ask answers at most `workers` questions at a time with `queue_size`
+more waiting, answers 503 with Retry-After when the queue is full, and gives up
+(503) on a question not answered within `deadline_s`; a question whose client has
+disconnected is dropped.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the route signatures'
 # annotations at runtime, and nested route functions cannot resolve strings.
+import asyncio
+import concurrent.futures
 import json
+import logging
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,7 +52,78 @@ if TYPE_CHECKING:
     from assistant.service import QAService
 
 MAX_BODY_BYTES = 64 * 1024
-"""Largest /api/ask request body read; a 1,000-character question fits many times over."""
+"""Largest request body read on any route; a 1,000-character question fits many times over."""
+
+PUBLIC_GRADIO_API = ("ask",)
+"""The Gradio endpoints callable directly (run/, api/, call/); the chat's events are not."""
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """How much work /api/ask takes on at once.
+
+    `workers` (default 8) questions are answered at a time, so up to that many are
+    embedded in one batch; `queue_size` (default 48) more wait; beyond that a
+    request gets 503 with `Retry-After: retry_after_s` at once. A request not
+    answered within `deadline_s` (default 4 s, so every client hears back within
+    5 s) gets 503 and its work is dropped if it has not started.
+    """
+
+    workers: int = 8
+    queue_size: int = 48
+    deadline_s: float = 4.0
+    retry_after_s: int = 1
+
+
+class Busy(Exception):
+    """The ask queue is full."""
+
+
+class AskPool:
+    """A fixed pool of answer threads behind a bounded queue (see `Limits`)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=limits.workers,
+                                                               thread_name_prefix="ask")
+        self._lock = threading.Lock()
+        self._admitted = 0
+        self.rejected = 0
+        self.dropped = 0
+
+    def submit(self, work: Any, cancel: threading.Event) -> concurrent.futures.Future:
+        """Queue `work()` or raise Busy; `cancel` set before it starts means it never runs."""
+        from assistant.service import cancel_scope
+
+        with self._lock:
+            if self._admitted >= self.limits.workers + self.limits.queue_size:
+                self.rejected += 1
+                raise Busy
+            self._admitted += 1
+
+        def run() -> Any:
+            try:
+                if cancel.is_set():
+                    with self._lock:
+                        self.dropped += 1
+                    return None
+                with cancel_scope(cancel):
+                    return work()
+            finally:
+                with self._lock:
+                    self._admitted -= 1
+
+        return self._executor.submit(run)
+
+
+async def _disconnected(receive: Any) -> None:
+    """Returns when the client disconnects (the request body has already been read)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
 
 CLOSED_GRADIO_ROUTES = (
     "/gradio_api/file=", "/gradio_api/file/", "/gradio_api/upload", "/gradio_api/proxy=",
@@ -81,13 +167,18 @@ def static_text(name: str) -> str:
 
 
 class GuardMiddleware:
-    """Closes Gradio's file routes and sets the framing policy on every response (pure ASGI,
-    so Gradio's streamed queue responses pass through untouched)."""
+    """Closes Gradio's file routes and its direct calls to anything but PUBLIC_GRADIO_API, limits
+    every request body, and sets the framing policy and a CSP on every response (pure ASGI, so
+    Gradio's streamed queue responses pass through untouched)."""
 
-    def __init__(self, app: Any, *, frame_ancestors: str | None, mounts: tuple[str, ...]) -> None:
+    def __init__(self, app: Any, *, frame_ancestors: str | None, mounts: tuple[str, ...],
+                 embed_mount: str = "/embed") -> None:
         self.app = app
         self.frame_ancestors = frame_ancestors
+        self.embed_mount = embed_mount
         self.closed = tuple(mount + route for mount in mounts for route in CLOSED_GRADIO_ROUTES)
+        self.direct_calls = tuple(f"{mount}/gradio_api/{kind}/" for mount in mounts
+                                  for kind in ("run", "api", "call"))
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -97,26 +188,77 @@ class GuardMiddleware:
         if path.startswith(self.closed) or "/file=" in path:
             await _json_error(send, 404, "not found")
             return
-        if path.startswith("/api/") and scope.get("method") == "POST":
-            length = dict(scope.get("headers", [])).get(b"content-length", b"")
-            if not length.isdigit():
+        if path.startswith(self.direct_calls) and not _public_call(path):
+            await _json_error(send, 404, "not found")
+            return
+        headers = dict(scope.get("headers", []))
+        if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            length = headers.get(b"content-length", b"")
+            chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+            if chunked or (length and not length.isdigit()) or (not length and path.startswith("/api/")):
                 await _json_error(send, 411, "send a Content-Length header")
                 return
-            if int(length) > MAX_BODY_BYTES:
+            if length and int(length) > MAX_BODY_BYTES:
                 await _json_error(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
                 return
+        policy = self.policy(path)
+        user_error = path.startswith(self.direct_calls) and scope.get("method") == "POST"
+        held: dict = {}
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
-                if self.frame_ancestors:
-                    headers.append((b"content-security-policy",
-                                    f"frame-ancestors {self.frame_ancestors}".encode()))
+                headers.append((b"content-security-policy", policy.encode()))
                 message = {**message, "headers": headers}
+                if user_error and message["status"] == 500:
+                    held["start"] = message  # decided on the body: a gr.Error is the user's mistake
+                    return
+            elif message["type"] == "http.response.body" and "start" in held:
+                start = held.pop("start")
+                if _is_user_error(message.get("body", b"")):
+                    start = {**start, "status": 400}
+                await send(start)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def policy(self, path: str) -> str:
+        """The CSP: nothing may be framed by another site but the embed view (per `frame_ancestors`)."""
+        embed = path == self.embed_mount or path.startswith(self.embed_mount + "/")
+        ancestors = (self.frame_ancestors or "*") if embed else "'self'"
+        return f"base-uri 'self'; object-src 'none'; form-action 'self'; frame-ancestors {ancestors}"
+
+
+def _public_call(path: str) -> bool:
+    """Whether a Gradio run/api/call path names a public endpoint: .../call/ask, .../call/ask/ID."""
+    rest = path.split("/gradio_api/", 1)[1].split("/")[1:]
+    if rest and rest[0] == "v2":
+        rest = rest[1:]
+    return bool(rest) and rest[0] in PUBLIC_GRADIO_API
+
+
+def _is_user_error(body: bytes) -> bool:
+    """A Gradio error payload carrying a message (only gr.Error has one with show_error=False)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and isinstance(payload.get("error"), str) and bool(payload["error"])
+
+
+class ApiCorsMiddleware:
+    """CORS for /api/* only: `--api-origins` never opens Gradio's routes to other origins."""
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, **options)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("path", "").startswith("/api/"):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 async def _json_error(send: Any, status: int, message: str) -> None:
@@ -127,38 +269,75 @@ async def _json_error(send: Any, status: int, message: str) -> None:
 
 
 def frame_ancestors(origins: tuple[str, ...]) -> str | None:
-    """The CSP `frame-ancestors` value for `origins`; None (send no header) when any may frame."""
+    """The CSP `frame-ancestors` value of the embed view for `origins`; None when any may frame it."""
     if not origins or "*" in origins:
-        return None  # no header: any page may frame the chat
+        return None  # any page may frame the embed view (sent as `frame-ancestors *`)
     return " ".join(["'self'", *origins])
 
 
-def create_app(service: "QAService", *, server: ServerSettings, settings: Settings) -> FastAPI:
+def create_app(service: "QAService", *, server: ServerSettings, settings: Settings,
+               limits: Limits = Limits()) -> FastAPI:
     """The whole app over `service`. Nothing is started; `serve` runs it with uvicorn."""
-    from assistant.service import QuestionError
+    from assistant.service import Dropped, QuestionError
 
     app = FastAPI(title=f"{APP_TITLE} API", version="1", docs_url=None, redoc_url=None,
                   description="Quoted, source-cited answers over the stored conflict reporting.")
+    pool = AskPool(limits)
+    app.state.ask_pool = pool
+    busy_headers = {"retry-after": str(limits.retry_after_s)}
 
-    def answer(question: str, sources: list[str], since: str | None, until: str | None) -> Response:
+    def busy(message: str) -> Response:
+        return JSONResponse({"error": message}, status_code=503, headers=busy_headers)
+
+    async def answer(request: Request, question: str, sources: list[str], since: str | None,
+                     until: str | None) -> Response:
+        started = time.monotonic()
+        cancel = threading.Event()
+
+        def work() -> Any:
+            return service.ask(question, sources=tuple(sources), since=since or None, until=until or None)
+
         try:
-            result = service.ask(question, sources=tuple(sources), since=since or None, until=until or None)
+            future = asyncio.wrap_future(pool.submit(work, cancel))
+        except Busy:
+            return busy("the server is busy: ask again in a moment")
+        gone = asyncio.ensure_future(_disconnected(request.receive))
+        try:
+            remaining = max(0.0, limits.deadline_s - (time.monotonic() - started))
+            done, _ = await asyncio.wait({future, gone}, timeout=remaining,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if future not in done:
+            cancel.set()  # not started: never runs; started: stops at its next checkpoint
+            if gone in done:
+                return Response(status_code=499)  # nobody is listening
+            return busy(f"no answer within {limits.deadline_s:g} s: the server is busy, ask again in a moment")
+        try:
+            result = future.result()
         except QuestionError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
+        except Dropped:
+            return busy("the server is busy: ask again in a moment")
+        if result is None:
+            return busy("the server is busy: ask again in a moment")
         return JSONResponse(answer_to_json(result))
 
     @app.get("/api/ask", tags=["api"], summary="Answer a question (query parameters)")
-    def ask_get(question: str = Query(description="The question, at most 1,000 characters."),
-                sources: list[str] = Query(default=[], description="Only these outlets; repeat the parameter."),
-                since: str | None = Query(default=None, description="Earliest publication date."),
-                until: str | None = Query(default=None, description="Latest publication date.")) -> Response:
-        """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question."""
-        return answer(question, sources, since, until)
+    async def ask_get(request: Request,
+                      question: str = Query(description="The question, at most 1,000 characters."),
+                      sources: list[str] = Query(default=[], description="Only these outlets; repeat the parameter."),
+                      since: str | None = Query(default=None, description="Earliest publication date."),
+                      until: str | None = Query(default=None, description="Latest publication date.")) -> Response:
+        """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question,
+        503 with Retry-After when the server is busy."""
+        return await answer(request, question, sources, since, until)
 
     @app.post("/api/ask", tags=["api"], summary="Answer a question (JSON body)")
-    def ask_post(ask: AskRequest) -> Response:
-        """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question."""
-        return answer(ask.question, ask.sources, ask.since, ask.until)
+    async def ask_post(request: Request, ask: AskRequest) -> Response:
+        """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question,
+        503 with Retry-After when the server is busy."""
+        return await answer(request, ask.question, ask.sources, ask.since, ask.until)
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, error: RequestValidationError) -> Response:
@@ -174,7 +353,8 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
     def sources() -> dict[str, list[str]]:
         return {"sources": list(service.sources())}
 
-    @app.get("/api/health", tags=["api"], summary="Index version, counts, model")
+    @app.api_route("/api/health", methods=["GET", "HEAD"], tags=["api"],
+                   summary="Index version, counts, model; status ok or degraded (with the reason)")
     def health() -> dict[str, Any]:
         return service.health()
 
@@ -203,7 +383,7 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
     def docs() -> str:
         return api_docs_page(app.openapi())
 
-    app.add_middleware(CORSMiddleware, allow_origins=list(server.api_origins),
+    app.add_middleware(ApiCorsMiddleware, allow_origins=list(server.api_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
     app.add_middleware(GuardMiddleware, frame_ancestors=frame_ancestors(server.embed_origins),
                        mounts=("", "/embed"))
@@ -220,6 +400,7 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
         gr.mount_gradio_app(app, blocks, path=path, server_name=server.host, server_port=server.port,
                             footer_links=[] if compact else ["api"], run_history=False,
                             allowed_paths=[], blocked_paths=never_serve, ssr_mode=False, pwa=False,
+                            show_error=False,
                             mcp_server=False, enable_monitoring=False, theme=theme, css=css[compact])
     return app
 

@@ -278,9 +278,6 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
             reply = render_refusal("Something went wrong while answering. Please ask again.")
         return [*history, {"role": "assistant", "content": reply}]
 
-    def pick_example(history: list[dict[str, Any]], event: gr.SelectData):
-        return add_question(event.value["text"], history)
-
     def ask(question: str, sources: list[str] | None = None, since: str | None = None,
             until: str | None = None) -> dict:
         """Answer `question` from the corpus: the same JSON as `conflict-qa ask --json`."""
@@ -324,19 +321,55 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
         pending = gr.State("")
         # Credits the publishers and licenses of the loaded index (CC BY-SA requires attribution).
         credits = gr.HTML(credits_html(service.credits()), elem_id="cqa-credits")
+        # The conversation lives in server-side State: the chatbot is only ever an output, so
+        # no event reads chat messages (which may name files) from the client.
+        history = gr.State([])
 
-        answer_inputs = [pending, chatbot, sources, since, until]
-        for asked in (textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],
-                                     queue=False, api_visibility="private"),
-                      chatbot.example_select(pick_example, [chatbot], [textbox, chatbot, pending],
-                                             queue=False, api_visibility="private")):
-            asked.then(add_answer, answer_inputs, chatbot, api_visibility="private").then(
-                lambda: gr.update(interactive=True), None, textbox, queue=False,
-                api_visibility="private")
+        def shown(messages: list[dict[str, Any]]):
+            return messages, messages
+
+        def asked_question(question: str, messages: list[dict[str, Any]]):
+            box, messages, text = add_question(question, messages)
+            return box, messages, messages, text
+
+        def answered(question: str, messages: list[dict[str, Any]], sources: list[str] | None,
+                     since: str, until: str):
+            return shown(add_answer(question, messages, sources, since, until))
+
+        def picked(messages: list[dict[str, Any]], event: gr.SelectData):
+            text = event.value.get("text") if isinstance(event.value, dict) else None
+            return asked_question(text if isinstance(text, str) else "", messages)
+
+        answer_inputs = [pending, history, sources, since, until]
+        for asked in (textbox.submit(asked_question, [textbox, history], [textbox, chatbot, history, pending],
+                                     api_visibility="private"),
+                      chatbot.example_select(picked, [history], [textbox, chatbot, history, pending],
+                                             api_visibility="private")):
+            asked.then(answered, answer_inputs, [chatbot, history], api_visibility="private").then(
+                lambda: gr.update(interactive=True), None, textbox, api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
-                    queue=False, api_visibility="private")
+                    api_visibility="private")
         blocks.load(lambda: credits_html(service.credits()), None, credits,
-                    queue=False, api_visibility="private")
+                    api_visibility="private")
         gr.api(ask, api_name="ask")
+    check_text_only(blocks)
     return blocks
+
+
+TEXT_ONLY_INPUTS = ("Textbox", "Dropdown", "State", "Api")
+"""The only component kinds an event may take as input: none of them carries file data
+(`Api` is the typed str/list parameters of the public `ask` endpoint)."""
+
+
+def check_text_only(blocks: gr.Blocks) -> None:
+    """Refuse to serve Blocks where any event reads a component that could carry files.
+
+    The allowlist of callable events is the events defined above; this check keeps
+    a later edit from adding a file-carrying input (Chatbot, File, Image, ...).
+    """
+    for dependency in blocks.fns.values():
+        for block in dependency.inputs:
+            if type(block).__name__ not in TEXT_ONLY_INPUTS:
+                raise TypeError(f"event {dependency.name!r} takes a {type(block).__name__} as input: "
+                                "only text inputs are allowed")
