@@ -70,6 +70,10 @@ def test_golden_payload_for_belgorod(seed):
         "title": "Russia accuses Ukraine of using cluster munitions in Belgorod strikes", "source": "JURIST",
         "url": "https://jurist.org/news/2023/12/russia-accuses-ukraine-of-using-cluster-munitions-in-belgorod-strikes",
         "published": "2023-12-31", "link": first["link"],
+        # The seed article names no publisher: JURIST wrote it, on the page at its url.
+        "publisher": "JURIST",
+        "publisher_url": "https://jurist.org/news/2023/12/russia-accuses-ukraine-of-using-cluster-munitions-in-belgorod-strikes",
+        "cites": [], "license": None, "license_url": None,
     }
     assert len(payload["quotes"]) <= 3 and payload["elapsed_ms"] > 0
 

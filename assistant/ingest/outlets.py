@@ -29,7 +29,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -54,6 +54,8 @@ class OutletAliases:
 
     names: dict[str, str]
     stands_for: dict[str, tuple[str, ...]]
+    shown: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of `_canonical` (names repeat across thousands of documents)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +75,7 @@ class Credit:
     documents: int
 
 
+@lru_cache(maxsize=1 << 16)
 def outlet_key(name: str) -> str:
     """The form names are compared in: "The Times-of Israel" -> "timesofisrael"."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -104,12 +107,15 @@ def split_outlets(source: str) -> tuple[str, ...]:
 
 
 def _canonical(part: str, aliases: OutletAliases) -> str:
-    part = " ".join(part.split())
-    shown = aliases.names.get(outlet_key(part))
-    if shown:
-        return shown
-    without_language = _LANGUAGE_SUFFIX.sub("", part) or part
-    return aliases.names.get(outlet_key(without_language), without_language)
+    known = aliases.shown.get(part)
+    if known is None:
+        cleaned = " ".join(part.split())
+        known = aliases.names.get(outlet_key(cleaned))
+        if known is None:
+            without_language = _LANGUAGE_SUFFIX.sub("", cleaned) or cleaned
+            known = aliases.names.get(outlet_key(without_language), without_language)
+        aliases.shown[part] = known
+    return known
 
 
 def outlets_named(name: str, aliases: OutletAliases | None = None) -> tuple[str, ...]:
