@@ -203,7 +203,11 @@ def load_index(index_dir: Path) -> LoadedIndex:
 
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
-    """What the live index holds, without loading vectors: counts, sources, dates, size on disk."""
+    """What the live index holds, without loading vectors: counts, sources, dates, size on disk.
+
+    `updated` is when the live version was written; `feeds` the fetched sources behind it.
+    """
+    from assistant.ingest.feeds import feed_summary
     from assistant.search.retrieval import split_outlets
 
     index_dir = Path(index_dir)
@@ -231,6 +235,8 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
                       "undated": len(documents) - len(dates)},
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
         "created": manifest.created,
+        "updated": manifest.created,
+        "feeds": feed_summary(documents),
     }
 
 

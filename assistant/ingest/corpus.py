@@ -348,6 +348,11 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), parts.query, ""))
 
 
+def url_document_id(url: str) -> str:
+    """The id a document with this URL and no id of its own gets (see the module docstring)."""
+    return _url_id(url)
+
+
 def _url_id(url: str) -> str:
     digest = hashlib.sha1(normalize_url(url).encode("utf-8")).hexdigest()
     return f"url-{digest[:URL_ID_DIGITS]}"

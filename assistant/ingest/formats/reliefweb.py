@@ -73,7 +73,7 @@ def _record(report_id: str, fields: dict[str, Any], position: int) -> FormatReco
         "title": title,
         "url": fields.get("url_alias") or fields.get("url"),
         "published": dates.get("original") or dates.get("created"),
-        "source": sources or None,
+        "source": "; ".join(sources) or None,
         "publisher": "; ".join(sources) or None,
         "format": NAME,
         "kind": kind,

@@ -1,0 +1,517 @@
+"""Fetching feeds, API result pages and article pages into the corpus folder.
+
+`fetch_sources` downloads each source once, politely, reads it with the published
+formats (`assistant.ingest.formats`), downloads the article page of entries that carry
+only a headline or a teaser (text by trafilatura), and merges every record into one
+JSON lines file that `conflict-qa build` reads like any other:
+
+    corpus/
+      fetched/reports.jsonl   one record per report or event, keyed by its id
+      .fetch/state.json       per source: ETag, Last-Modified, last result (hidden: not loaded)
+      .fetch/lock             held while a fetch or watch runs
+
+Politeness and safety, all in `FetchSettings`: a User-Agent that names the tool,
+conditional requests (If-None-Match / If-Modified-Since) so an unchanged feed costs a
+304, a delay between two requests to the same host, retries with exponential back-off
+on timeouts, 429 and 5xx, a size limit per response and an overall time limit per
+response. Only http(s) URLs are fetched. A source that fails is reported and the others
+go on.
+
+Duplicates: a record's id comes from its publisher's id or from its canonical URL
+(tracking parameters such as utm_* removed), so the same article listed by two feeds is
+one record; a copy with a different URL but the same body (syndication: the same
+paragraphs of 80+ characters, 200+ in all) is folded into the first. Either way `seen_in` lists every feed and URL it
+was seen at. `fetched` is when it was first fetched and `fetched_from` from which source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from assistant.ingest import formats as published_formats
+from assistant.ingest.corpus import normalize_url, url_document_id
+
+STORE_FILE = Path("fetched") / "reports.jsonl"
+STATE_FILE = Path(".fetch") / "state.json"
+LOCK_FILE = Path(".fetch") / "lock"
+SYNDICATION_MIN_CHARS = 200
+"""Shorter texts (headlines, one-line teasers) are too alike across different stories to merge by text."""
+
+_TRACKING_PARAMETERS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|at_\w+)$", re.IGNORECASE)
+
+
+class FetchError(Exception):
+    """One source could not be fetched or read; the message is one line."""
+
+
+class SourceListError(Exception):
+    """The list of sources cannot be read; the message is one line for the user."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchSettings:
+    """How politely and how far to fetch. Defaults suit public news feeds and APIs.
+
+    - user_agent: names the tool, as feed publishers ask.
+    - timeout_s: 20 s per response, connection to last byte.
+    - max_bytes: 10 MB per response (a feed page is well under 1 MB).
+    - retries: 2 more tries after a timeout, a connection error, 429 or 5xx, waiting
+      backoff_s, then 2 x backoff_s (a Retry-After of up to 60 s is honoured instead).
+    - host_delay_s: at least 1 s between two requests to the same host.
+    - articles: download the page of entries that carry only a headline or a teaser,
+      at most max_articles per source and round.
+    """
+
+    user_agent: str = "conflict-qa/0.1 (feed reader; +https://github.com/conflict-qa)"
+    timeout_s: float = 20.0
+    max_bytes: int = 10_000_000
+    retries: int = 2
+    backoff_s: float = 2.0
+    host_delay_s: float = 1.0
+    articles: bool = True
+    max_articles: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceResult:
+    """What happened to one source: status "fetched", "not-modified" or "failed"."""
+
+    url: str
+    status: str
+    items: int = 0
+    new: int = 0
+    updated: int = 0
+    articles: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchReport:
+    sources: tuple[SourceResult, ...]
+    stored: int
+    store: str
+
+    @property
+    def new(self) -> int:
+        return sum(result.new for result in self.sources)
+
+    @property
+    def updated(self) -> int:
+        return sum(result.updated for result in self.sources)
+
+    @property
+    def failed(self) -> tuple[SourceResult, ...]:
+        return tuple(result for result in self.sources if result.status == "failed")
+
+
+@dataclass
+class _Response:
+    url: str
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def read_source_list(argument: str) -> list[str]:
+    """The URLs to fetch: `argument` itself when it is a URL, else the lines of that file.
+
+    Blank lines and lines starting with "#" are skipped; anything after the URL on a line
+    (a label) is ignored. Raises SourceListError for a missing file or a line that is not
+    an http(s) URL.
+    """
+    if re.match(r"^https?://", argument, re.IGNORECASE):
+        return [argument]
+    path = Path(argument)
+    if not path.is_file():
+        raise SourceListError(f"no such URL or sources file: {argument}")
+    urls = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        url = text.split()[0]
+        if not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+            raise SourceListError(f"{path}:{number}: not an http(s) URL: {url[:80]}")
+        urls.append(url)
+    if not urls:
+        raise SourceListError(f"{path}: no URLs in it")
+    return urls
+
+
+def canonical_url(url: str) -> str:
+    """`url` without tracking parameters (utm_*, fbclid, ...) or fragment."""
+    parts = urlsplit(url.strip())
+    query = urlencode([(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING_PARAMETERS.match(key)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+class PoliteClient:
+    """An HTTP client that waits between requests to a host, retries, and caps size and time."""
+
+    def __init__(self, settings: FetchSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        import httpx
+
+        self.settings = settings
+        self._sleep = sleep
+        self._last_request: dict[str, float] = {}
+        self._client = httpx.Client(
+            follow_redirects=True, max_redirects=5, timeout=httpx.Timeout(settings.timeout_s),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> _Response:
+        """The response to GET `url` (after redirects), or FetchError with one line of reason."""
+        import httpx
+
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise FetchError(f"not an http(s) URL: {url}")
+        tries = self.settings.retries + 1
+        for attempt in range(tries):
+            self._wait_for_host(url)
+            wait = None
+            try:
+                response = self._get_once(url, headers or {})
+            except httpx.TooManyRedirects:
+                raise FetchError("too many redirects") from None
+            except (httpx.TimeoutException, _TooSlow):
+                reason = "timed out"
+            except httpx.TransportError as error:
+                reason = f"connection failed ({type(error).__name__})"
+            else:
+                if response.status < 400:
+                    return response
+                reason = f"HTTP {response.status}"
+                if response.status not in _RETRIED_STATUSES:
+                    raise FetchError(reason)
+                wait = _retry_after(response)
+            if attempt + 1 == tries:
+                raise FetchError(f"{reason} after {tries} tries" if tries > 1 else reason)
+            self._sleep(wait if wait is not None else self.settings.backoff_s * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def _wait_for_host(self, url: str) -> None:
+        host = (urlsplit(url).hostname or "").lower()
+        last = self._last_request.get(host)
+        if last is not None:
+            remaining = self.settings.host_delay_s - (time.monotonic() - last)
+            if remaining > 0:
+                self._sleep(remaining)
+        self._last_request[host] = time.monotonic()
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> _Response:
+        deadline = time.monotonic() + self.settings.timeout_s
+        with self._client.stream("GET", url, headers=headers) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.settings.max_bytes:
+                raise FetchError(f"response larger than {self.settings.max_bytes:,} bytes")
+            body = bytearray()
+            for piece in response.iter_bytes():
+                body += piece
+                if len(body) > self.settings.max_bytes:
+                    raise FetchError(f"response larger than {self.settings.max_bytes:,} bytes")
+                if time.monotonic() > deadline:
+                    raise _TooSlow()
+            return _Response(url=str(response.url), status=response.status_code, body=bytes(body),
+                             headers={key.lower(): value for key, value in response.headers.items()})
+
+
+_RETRIED_STATUSES = (429, 500, 502, 503, 504)
+
+
+class _TooSlow(Exception):
+    """A response still arriving after the timeout (a server that drips bytes)."""
+
+
+def _retry_after(response: _Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    return float(value) if value.isdigit() and int(value) <= 60 else None
+
+
+# ---------------------------------------------------------------- the store
+
+
+class FetchedStore:
+    """The fetched records, by id, as kept in `corpus/fetched/reports.jsonl`."""
+
+    def __init__(self, corpus_dir: Path) -> None:
+        self.path = Path(corpus_dir) / STORE_FILE
+        self.records: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    self.records[record["id"]] = record
+        self._by_text = {key: r["id"] for r in self.records.values() if (key := _body_key(r["text"]))}
+
+    def merge(self, record: dict[str, Any], *, source: str, now: str) -> str:
+        """Add or update `record`; returns "new", "updated" or "unchanged"."""
+        seen = {"feed": source, "url": record.get("url")}
+        existing = self.records.get(record["id"])
+        body_key = _body_key(record["text"])
+        if existing is None and body_key:
+            twin = self._by_text.get(body_key)
+            if twin is not None:
+                existing = self.records[twin]
+                return "updated" if _add_seen(existing, seen) else "unchanged"
+        if existing is None:
+            self.records[record["id"]] = {**record, "fetched": now, "fetched_from": source, "seen_in": [seen]}
+            if body_key:
+                self._by_text.setdefault(body_key, record["id"])
+            return "new"
+        if existing.get("kind") == "report" and record.get("kind") == "headline":
+            # A feed listing again an article whose page was already fetched: keep the article.
+            return "updated" if _add_seen(existing, seen) else "unchanged"
+        content_changed = any(existing.get(key) != value for key, value in record.items())
+        place_added = _add_seen(existing, seen)
+        if content_changed:
+            kept = {key: existing[key] for key in ("fetched", "fetched_from", "seen_in")}
+            self.records[record["id"]] = {**record, **kept}
+        return "updated" if content_changed or place_added else "unchanged"
+
+    def known_article(self, record_id: str) -> bool:
+        stored = self.records.get(record_id)
+        return stored is not None and stored.get("kind") == "report" and bool(stored.get("article_fetched"))
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [json.dumps(self.records[key], ensure_ascii=False, sort_keys=True) for key in sorted(self.records)]
+        _write_atomically(self.path, "".join(line + "\n" for line in lines))
+
+
+def _add_seen(record: dict[str, Any], seen: dict[str, Any]) -> bool:
+    places = record.setdefault("seen_in", [])
+    if seen in places:
+        return False
+    places.append(seen)
+    return True
+
+
+def _body_key(text: str) -> str | None:
+    """A fingerprint of a report's body: its paragraphs of 80+ characters, so that a copy with
+    another headline line or dateline matches; None when they total under SYNDICATION_MIN_CHARS."""
+    body = " ".join(line for line in text.lower().splitlines() if len(line.strip()) >= 80)
+    return _text_key(body) if len(body) >= SYNDICATION_MIN_CHARS else None
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _load_state(corpus_dir: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((Path(corpus_dir) / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def fetch_sources(urls: Sequence[str], corpus_dir: Path, *, settings: FetchSettings = FetchSettings(),
+                  client: PoliteClient | None = None,
+                  on_result: Callable[[SourceResult], None] | None = None) -> FetchReport:
+    """Fetch every URL into `corpus_dir` (see the module docstring); never raises for one source."""
+    corpus_dir = Path(corpus_dir)
+    store = FetchedStore(corpus_dir)
+    state = _load_state(corpus_dir)
+    own_client = client is None
+    client = client or PoliteClient(settings)
+    results = []
+    try:
+        for url in urls:
+            try:
+                result = _fetch_source(url, client, store, state.setdefault(url, {}), settings)
+            except FetchError as error:
+                result = SourceResult(url=url, status="failed", error=str(error))
+            state[url].update(last_checked=_now(), last_status=result.status, last_error=result.error)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        if own_client:
+            client.close()
+    store.save()
+    (corpus_dir / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(corpus_dir / STATE_FILE, json.dumps(state, indent=1, sort_keys=True))
+    return FetchReport(sources=tuple(results), stored=len(store.records), store=str(store.path))
+
+
+def _fetch_source(url: str, client: PoliteClient, store: FetchedStore, state: dict[str, Any],
+                  settings: FetchSettings) -> SourceResult:
+    conditional = {}
+    if state.get("etag"):
+        conditional["If-None-Match"] = state["etag"]
+    if state.get("last_modified"):
+        conditional["If-Modified-Since"] = state["last_modified"]
+    response = client.get(url, conditional)
+    if response.status == 304:
+        return SourceResult(url=url, status="not-modified")
+    records = _records_from(response)
+    now = _now()
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    articles = 0
+    for record in records:
+        wants_page = (settings.articles and record.get("url") and articles < settings.max_articles
+                      and _needs_article(record) and not store.known_article(record["id"]))
+        if wants_page:
+            try:
+                record = _with_article(record, client.get(record["url"]))
+                articles += 1
+            except FetchError:
+                pass  # the entry's own text or headline stays; the page is tried again next round
+        counts[store.merge(record, source=url, now=now)] += 1
+    state.update(etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+                 last_fetched=now, final_url=response.url)
+    return SourceResult(url=url, status="fetched", items=len(records), new=counts["new"],
+                        updated=counts["updated"], articles=articles)
+
+
+def _records_from(response: _Response) -> list[dict[str, Any]]:
+    """The corpus records in a response: the entries of a feed or data page, or one article."""
+    body = response.body
+    found = published_formats.detect(published_formats.head(body))
+    if found is None:
+        if b"<html" in body[:4096].lower() or b"<!doctype html" in body[:4096].lower():
+            return [_article_record(response)]
+        raise FetchError("not a feed, a ReliefWeb/GDELT/ACLED/UCDP page or an HTML article")
+    records = []
+    try:
+        for item in found.parse(published_formats.gunzip_if_needed(body)):
+            if isinstance(item, published_formats.FormatRecord):
+                records.append(_stored_record(item.fields, item.text))
+    except published_formats.FormatError as error:
+        raise FetchError(str(error)) from None
+    if not records:
+        raise FetchError(f"{found.name} page with no readable items")
+    return records
+
+
+def _stored_record(fields: dict[str, Any], text: str) -> dict[str, Any]:
+    record = {key: value for key, value in fields.items() if value is not None}
+    if record.get("url"):
+        record["url"] = canonical_url(record["url"])
+    record["id"] = record.get("id") or (url_document_id(record["url"]) if record.get("url")
+                                        else "fetched-" + _text_key(text)[:12])
+    record["text"] = text
+    return record
+
+
+def _needs_article(record: dict[str, Any]) -> bool:
+    return record.get("kind") == "headline" or (record.get("format") in ("rss", "atom")
+                                                and not record.get("full_text"))
+
+
+def _with_article(record: dict[str, Any], response: _Response) -> dict[str, Any]:
+    article = _article_record(response)
+    if len(article["text"]) <= len(record["text"]):
+        return record
+    merged = {**article, **{key: value for key, value in record.items() if key != "text"}}
+    merged.update(text=article["text"], kind="report", article_fetched=True, full_text=True,
+                  article_url=response.url)
+    merged.setdefault("author", article.get("author"))
+    return {key: value for key, value in merged.items() if value is not None}
+
+
+def _article_record(response: _Response) -> dict[str, Any]:
+    import trafilatura
+
+    page = trafilatura.bare_extraction(
+        response.body, url=response.url, with_metadata=True, include_comments=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    if page is None or not (page.text or "").strip():
+        raise FetchError("no article text found in the page")
+    fields = {"title": page.title, "author": page.author, "published": page.date,
+              "source": page.sitename, "publisher": page.sitename, "url": response.url,
+              "format": "html", "kind": "report", "article_fetched": True}
+    return _stored_record({key: value for key, value in fields.items() if value}, page.text.strip())
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------- watching
+
+
+def parse_interval(text: str) -> float:
+    """'90s', '15m', '2h' or a number of seconds -> seconds; ValueError when unreadable or < 1 s."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
+    if not match:
+        raise ValueError(f"cannot read interval '{text}' (use e.g. 90s, 15m, 2h)")
+    seconds = float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+    if seconds < 1:
+        raise ValueError("the interval must be at least 1 second")
+    return seconds
+
+
+def round_line(number: int, report: FetchReport, index: dict[str, Any] | None) -> str:
+    """The one log line of a watch round."""
+    line = (f"{_now()} round {number}: {report.new} new, {report.updated} updated, "
+            f"{len(report.failed)} failed of {len(report.sources)} sources")
+    if index is not None:
+        line += f"; index: {index.get('added', 0)} added, {index.get('updated', 0)} updated"
+    for failure in report.failed:
+        line += f"; failed {failure.url}: {failure.error}"
+    return line
+
+
+def watch_rounds(run_round: Callable[[int], str], *, every_s: float, rounds: int | None,
+                 log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+    """Run `run_round(n)` every `every_s` seconds (start to start), logging the line it returns,
+    `rounds` times or until interrupted; returns the number of rounds run."""
+    number = 0
+    while rounds is None or number < rounds:
+        number += 1
+        started = time.monotonic()
+        log(run_round(number))
+        if rounds is not None and number >= rounds:
+            break
+        sleep(max(0.0, every_s - (time.monotonic() - started)))
+    return number
+
+
+def feed_summary(documents: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Per source URL that fetched documents: how many it delivered and when it last delivered one.
+
+    Read from each document's `seen_in` (every feed it was seen in) and `fetched`; documents
+    that were not fetched (files put in the corpus by hand) are not counted.
+    """
+    feeds: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        metadata = document.metadata
+        places = {seen.get("feed") for seen in metadata.get("seen_in", []) if isinstance(seen, dict)}
+        places.discard(None)
+        if metadata.get("fetched_from"):
+            places.add(metadata["fetched_from"])
+        for feed in places:
+            entry = feeds.setdefault(feed, {"documents": 0, "last_fetched": None})
+            entry["documents"] += 1
+            fetched = metadata.get("fetched")
+            if fetched and (entry["last_fetched"] is None or fetched > entry["last_fetched"]):
+                entry["last_fetched"] = fetched
+    return dict(sorted(feeds.items(), key=lambda item: (-item[1]["documents"], item[0])))
