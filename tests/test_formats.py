@@ -212,9 +212,10 @@ def test_ucdp_event_is_a_labelled_data_row_with_estimates(tmp_path):
     assert event.id == "ucdp-ged-451234"
     assert event.metadata["kind"] == "coded-event"
     assert "data, not a quote" in event.title and event.source == "UCDP GED (coded data)"
-    assert "Deaths: best 12 (low 10, high 15)." in event.text
-    assert "Sides: Government of Sudan vs RSF (Sudan: Government)." in event.text
-    assert "Place: Khartoum town, Khartoum state, Sudan." in event.text
+    assert " · deaths: best 12 (low 10, high 15) · " in event.text
+    assert " · sides: Government of Sudan vs RSF (Sudan: Government) · " in event.text
+    assert " · place: Khartoum town, Khartoum state, Sudan · " in event.text
+    assert "\n" not in event.text
     assert event.published is None
     assert event.metadata["event"]["fatalities"]["best"] == 12
     assert event.metadata["event"]["date_precision"] == 1
@@ -230,7 +231,7 @@ def test_ucdp_api_json_and_geojson_shapes(tmp_path):
         {"type": "Feature", "geometry": None, "properties": {**row, "id": 8}}]}))
     docs = by_id(load_corpus([tmp_path]))
     assert set(docs) == {"ucdp-ged-7", "ucdp-ged-8"}
-    assert "Dates: 2020-05-01 to 2020-05-03 (within 2-6 days)." in docs["ucdp-ged-7"].text
+    assert " · dates: 2020-05-01 to 2020-05-03 (within 2-6 days) · " in docs["ucdp-ged-7"].text
 
 
 def test_shared_ucdp_car_file_loads_every_event():

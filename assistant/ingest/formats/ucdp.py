@@ -7,12 +7,11 @@ and JSON lines of GED properties (the shared Central African Republic file).
 A GED event has no narrative: nobody wrote sentences to quote. Its text is therefore a
 data row built from the coded columns and labelled as such, for example
 
-    UCDP GED coded event 36210 (data, not a quote). Dates: 2009-02-20 (exact day).
-    Place: Central African Republic remote southeast, Central African Republic.
-    Sides: Government of Uganda vs LRA (Uganda: Government). Deaths: best 3 (low 3, high 3).
-    Source article: Reuters 25/2-09.
+    UCDP GED coded event 36210 (data, not a quote) · dates: 2009-02-20 (exact day) ·
+    place: Central African Republic remote southeast · sides: Government of Uganda vs LRA
+    (Uganda: Government) · deaths: best 3 (low 3, high 3) · source article: Reuters 25/2-09
 
-so that a question naming the place, the period or a side finds it; `kind` is
+(one line), so that a question naming the place, the period or a side finds it; `kind` is
 "coded-event" and the title and source say so wherever it is shown.
 
 - id: "ucdp-ged-" + the GED id, so a re-import updates the event.
@@ -154,17 +153,18 @@ def event_row(event: dict[str, Any]) -> str:
     sides = " vs ".join(coded["actors"]) or "unknown sides"
     conflict = f" ({coded['conflict']})" if coded["conflict"] else ""
     parts = [
-        f"UCDP GED coded event {fields['original_id']} (data, not a quote).",
-        f"Dates: {_dates(coded['date_start'], coded['date_end'])}" + (f" ({precision})." if precision else "."),
-        f"Place: {_place(event)}.",
-        f"Sides: {sides}{conflict}.",
-        f"Deaths: {deaths_text(coded['fatalities'])}.",
+        f"UCDP GED coded event {fields['original_id']} (data, not a quote)",
+        f"dates: {_dates(coded['date_start'], coded['date_end'])}" + (f" ({precision})" if precision else ""),
+        f"place: {_place(event)}",
+        f"sides: {sides}{conflict}",
+        f"deaths: {deaths_text(coded['fatalities'])}",
     ]
     if fields["cites"]:
-        parts.append("Source article: " + "; ".join(c["name"] for c in fields["cites"]) + ".")
+        parts.append("source article: " + "; ".join(c["name"] for c in fields["cites"]))
     if coded["source_headline"]:
-        parts.append(f"Source headline: {coded['source_headline']}.")
-    return "\n".join(parts)
+        parts.append(f"source headline: {coded['source_headline']}")
+    # One line, " · " between fields: the sentence splitter keeps the row whole.
+    return " · ".join(" ".join(part.split()) for part in parts)
 
 
 def deaths_text(fatalities: dict[str, Any]) -> str:
