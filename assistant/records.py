@@ -116,6 +116,9 @@ class Quote:
     figures: tuple[Figure, ...] = ()
     also_in: tuple[SourceRef, ...] = ()
     marker: int = 0
+    event: dict[str, Any] | None = None
+    """The coded event the document records (answers/events.py); when event["coded"] is true
+    the document is a data row (UCDP GED), shown as data and never as a quotation."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
+from assistant.answers.events import attach_events
 from assistant.ingest.dates import parse_date_bound, question_dates
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
 from assistant.search.ranking import Ranking, default_model, rank_sentences
@@ -176,7 +177,7 @@ class QAService:
             preferred=ranking.preferred, policy=self.policy,
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
-        answer = build_answer(text, answered, quotes, nearest, elapsed_ms)
+        answer = attach_events(build_answer(text, answered, quotes, nearest, elapsed_ms), state.by_id)
         return AskDetails(answer=answer, ranking=ranking, query_vector=query_vector,
                           sentence_bm25=ranking.sentence_bm25, embed_ms=embed_ms)
 

@@ -212,7 +212,7 @@ def test_ucdp_event_is_a_labelled_data_row_with_estimates(tmp_path):
     assert event.id == "ucdp-ged-451234"
     assert event.metadata["kind"] == "coded-event"
     assert "data, not a quote" in event.title and event.source == "UCDP GED (coded data)"
-    assert " · deaths: best 12 (low 10, high 15) · " in event.text
+    assert " · people killed: best 12 (low 10, high 15) · " in event.text
     assert " · sides: Government of Sudan vs RSF (Sudan: Government) · " in event.text
     assert " · place: Khartoum town, Khartoum state, Sudan · " in event.text
     assert "\n" not in event.text

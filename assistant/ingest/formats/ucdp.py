@@ -9,7 +9,7 @@ data row built from the coded columns and labelled as such, for example
 
     UCDP GED coded event 36210 (data, not a quote) · dates: 2009-02-20 (exact day) ·
     place: Central African Republic remote southeast · sides: Government of Uganda vs LRA
-    (Uganda: Government) · deaths: best 3 (low 3, high 3) · source article: Reuters 25/2-09
+    (Uganda: Government) · people killed: best 3 (low 3, high 3) · source article: Reuters 25/2-09
 
 (one line), so that a question naming the place, the period or a side finds it; `kind` is
 "coded-event" and the title and source say so wherever it is shown.
@@ -157,7 +157,7 @@ def event_row(event: dict[str, Any]) -> str:
         f"dates: {_dates(coded['date_start'], coded['date_end'])}" + (f" ({precision})" if precision else ""),
         f"place: {_place(event)}",
         f"sides: {sides}{conflict}",
-        f"deaths: {deaths_text(coded['fatalities'])}",
+        f"people killed: {deaths_text(coded['fatalities'])}",
     ]
     if fields["cites"]:
         parts.append("source article: " + "; ".join(c["name"] for c in fields["cites"]))
