@@ -157,9 +157,14 @@ def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
 @click.option("--source", "sources", multiple=True, help="Only this outlet (repeatable; matches one of several).")
 @click.option("--since", default=None, help="Only reports published on or after (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", default=None, help="Only reports published on or before (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--country", "countries", multiple=True,
+              help="Only reports and events about this country (repeatable; from ReliefWeb, ACLED, UCDP fields).")
+@click.option("--event-since", default=None, help="Only events on or after (coded event date, else published).")
+@click.option("--event-until", default=None, help="Only events on or before (coded event date, else published).")
 @json_option
 def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str,
-        sources: tuple[str, ...], since: str | None, until: str | None, as_json: bool) -> None:
+        sources: tuple[str, ...], since: str | None, until: str | None, countries: tuple[str, ...],
+        event_since: str | None, event_until: str | None, as_json: bool) -> None:
     """Answer QUESTION with quoted, cited sentences from the corpus (or say it cannot)."""
     from assistant.answers.citations import answer_to_json, render_text
     from assistant.search.questions import QuestionError, clean_question
@@ -172,19 +177,20 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
     from assistant.search.scoring import RankerError
 
     with user_errors(QuestionError, RankerError):
-        make_filters(sources, since, until)
+        event_filters = {"countries": countries, "event_since": event_since, "event_until": event_until}
+        make_filters(sources, since, until, **event_filters)
         if question is not None:
             clean_question(question)
         service = QAService(Settings(index_dir=index_dir, model=model))
     if question is not None:
         with user_errors(QuestionError):
-            answer = service.ask(question, sources=sources, since=since, until=until)
+            answer = service.ask(question, sources=sources, since=since, until=until, **event_filters)
         click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False) if as_json else render_text(answer))
         return
     failures = 0
     for number, item in _read_question_lines(questions_file):
         try:
-            answer = service.ask(item, sources=sources, since=since, until=until)
+            answer = service.ask(item, sources=sources, since=since, until=until, **event_filters)
         except QuestionError as error:
             failures += 1
             click.echo(f"error: {questions_file}:{number}: {error}", err=True)

@@ -87,3 +87,30 @@ def test_acled_notes_stay_a_quote_with_the_coded_fields_beside_it(service):
 def test_reports_without_events_are_unchanged(service):
     payload = answer_to_json(service.ask("How many people were killed in Sumy?"))
     assert payload["quotes"][0]["kind"] == "quote" and payload["quotes"][0]["event"] is None
+
+
+def test_country_filter_keeps_only_reports_and_events_about_that_country(service):
+    answer = service.ask("How many people were killed?", countries=["central african republic"])
+    cited = {quote.doc_id for quote in (*answer.quotes, *answer.nearest)}
+    assert cited and all(doc_id.startswith(("ucdp-ged-", "acled-")) for doc_id in cited)
+    elsewhere = service.ask("How many people were killed?", countries=["Sudan"])
+    assert not elsewhere.answered and elsewhere.nearest == ()
+
+
+def test_event_date_filter_uses_the_coded_event_dates(service):
+    answer = service.ask("How many people were killed in the Central African Republic?",
+                         event_since="2021-01", event_until="2021-01")
+    cited = {quote.doc_id for quote in (*answer.quotes, *answer.nearest)}
+    assert cited == {"ucdp-ged-900002"}
+    # An event spanning 30 Oct - 1 Nov 2019 overlaps a window that starts on 1 November.
+    spanning = service.ask("How many people were killed in Bambari?", event_since="2019-11-01",
+                           event_until="2019-11-30")
+    assert {q.doc_id for q in (*spanning.quotes, *spanning.nearest)} == {"ucdp-ged-900003"}
+
+
+def test_reversed_event_window_is_one_clear_error():
+    from assistant.search.questions import QuestionError
+    from assistant.service import make_filters
+
+    with pytest.raises(QuestionError, match="--event-since 2021-02-01 is after --event-until 2021-01-31"):
+        make_filters(event_since="2021-02", event_until="2021-01")
