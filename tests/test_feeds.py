@@ -191,8 +191,10 @@ def test_same_article_via_two_feeds_and_a_syndicated_copy_are_stored_once(server
     el_fasher = next(r for r in records.values() if r["url"].endswith("/articles/el-fasher"))
     assert {seen["url"] for seen in el_fasher["seen_in"]} == {f"{server.base}/articles/el-fasher",
                                                              f"{server.base}/partner/darfur-story"}
-    # The article page was fetched once, not again for the second feed.
+    # The article page was fetched once, not again for the second feed, and its text stays.
     assert server.hits["/articles/kharkiv"] == 1
+    assert "Rescuers were still searching the rubble" in kharkiv["text"]
+    assert kharkiv["source"] == "Local Wire"
 
 
 def test_failing_sources_are_reported_one_line_each_and_the_others_still_load(server, tmp_path):

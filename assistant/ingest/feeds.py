@@ -272,8 +272,10 @@ class FetchedStore:
             if body_key:
                 self._by_text.setdefault(body_key, record["id"])
             return "new"
-        if existing.get("kind") == "report" and record.get("kind") == "headline":
-            # A feed listing again an article whose page was already fetched: keep the article.
+        if (existing.get("article_fetched") and not record.get("article_fetched")) or (
+                existing.get("kind") == "report" and record.get("kind") == "headline"):
+            # A feed listing again (or another feed listing) an article whose page was already
+            # fetched: keep the article's text, not the teaser or headline.
             return "updated" if _add_seen(existing, seen) else "unchanged"
         content_changed = any(existing.get(key) != value for key, value in record.items())
         place_added = _add_seen(existing, seen)
@@ -432,7 +434,6 @@ def _with_article(record: dict[str, Any], response: _Response) -> dict[str, Any]
     merged = {**article, **{key: value for key, value in record.items() if key != "text"}}
     merged.update(text=article["text"], kind="report", article_fetched=True, full_text=True,
                   article_url=response.url)
-    merged.setdefault("author", article.get("author"))
     return {key: value for key, value in merged.items() if value is not None}
 
 
