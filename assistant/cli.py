@@ -378,7 +378,7 @@ def fetch(source: str, corpus_dir: Path, index_dir: Path, model: str, no_index: 
         if not as_json:
             click.echo(_source_line(result), err=result.status == "failed")
 
-    with _fetch_lock(corpus_dir), user_errors():
+    with _fetch_lock(corpus_dir), user_errors(OSError):
         report, built, problems = _fetch_round(
             urls, corpus_dir, Settings(index_dir=index_dir, model=model),
             _fetch_settings(no_articles, delay, timeout, max_bytes, retries, backoff),

@@ -309,3 +309,12 @@ def test_a_second_fetch_or_watch_on_the_same_corpus_is_refused(server, tmp_path)
             assert result.returncode == 1
             assert result.stderr.strip() == f"error: another fetch or watch is running on {tmp_path}"
     assert "/wire.xml" not in server.hits
+
+
+def test_a_damaged_store_line_does_not_stop_the_next_fetch(server, tmp_path):
+    store = tmp_path / "fetched" / "reports.jsonl"
+    store.parent.mkdir(parents=True)
+    store.write_text('{"id": "kept", "text": "Earlier report.", "title": "Earlier"}\n{not json\n')
+    report = fetch_sources([f"{server.base}/reliefweb.json"], tmp_path, settings=quick(max_bytes=100_000))
+    assert report.sources[0].status == "fetched"
+    assert set(stored(tmp_path)) == {"kept", "reliefweb-77"}

@@ -251,9 +251,13 @@ class FetchedStore:
         self.path = Path(corpus_dir) / STORE_FILE
         self.records: dict[str, dict[str, Any]] = {}
         if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    record = json.loads(line)
+            for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    record = json.loads(line) if line.strip() else None
+                except ValueError:
+                    record = None  # a damaged line: `build` reports it; the next save drops it
+                if isinstance(record, dict) and isinstance(record.get("id"), str) \
+                        and isinstance(record.get("text"), str):
                     self.records[record["id"]] = record
         self._by_text = {key: r["id"] for r in self.records.values() if (key := _body_key(r["text"]))}
 
