@@ -12,16 +12,16 @@ JSON lines file that `conflict-qa build` reads like any other:
 
 Politeness and safety, all in `FetchSettings`: a User-Agent that names the tool,
 conditional requests (If-None-Match / If-Modified-Since) so an unchanged feed costs a
-304, a delay between two requests to the same host, retries with exponential back-off
-on timeouts, 429 and 5xx, a size limit per response and an overall time limit per
-response. Only http(s) URLs are fetched. A source that fails is reported and the others
-go on.
+304, and the limits of `http_client.PoliteClient` (per-host delay, retries with back-off,
+size and time per response, http(s) only). A source that fails is reported and the
+others go on.
 
 Duplicates: a record's id comes from its publisher's id or from its canonical URL
 (tracking parameters such as utm_* removed), so the same article listed by two feeds is
 one record; a copy with a different URL but the same body (syndication: the same
-paragraphs of 80+ characters, 200+ in all) is folded into the first. Either way `seen_in` lists every feed and URL it
-was seen at. `fetched` is when it was first fetched and `fetched_from` from which source.
+paragraphs of 80+ characters, 200+ in all) is folded into the first. Either way
+`seen_in` lists every feed and URL it was seen at. `fetched` is when it was first
+fetched and `fetched_from` from which source.
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from assistant.ingest import formats as published_formats
-from assistant.ingest.corpus import normalize_url, url_document_id
+from assistant.ingest.corpus import url_document_id
+from assistant.ingest.http_client import FetchError, FetchSettings, PoliteClient, Response
 
 STORE_FILE = Path("fetched") / "reports.jsonl"
 STATE_FILE = Path(".fetch") / "state.json"
@@ -50,36 +51,8 @@ SYNDICATION_MIN_CHARS = 200
 _TRACKING_PARAMETERS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|at_\w+)$", re.IGNORECASE)
 
 
-class FetchError(Exception):
-    """One source could not be fetched or read; the message is one line."""
-
-
 class SourceListError(Exception):
     """The list of sources cannot be read; the message is one line for the user."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class FetchSettings:
-    """How politely and how far to fetch. Defaults suit public news feeds and APIs.
-
-    - user_agent: names the tool, as feed publishers ask.
-    - timeout_s: 20 s per response, connection to last byte.
-    - max_bytes: 10 MB per response (a feed page is well under 1 MB).
-    - retries: 2 more tries after a timeout, a connection error, 429 or 5xx, waiting
-      backoff_s, then 2 x backoff_s (a Retry-After of up to 60 s is honoured instead).
-    - host_delay_s: at least 1 s between two requests to the same host.
-    - articles: download the page of entries that carry only a headline or a teaser,
-      at most max_articles per source and round.
-    """
-
-    user_agent: str = "conflict-qa/0.1 (feed reader; +https://github.com/conflict-qa)"
-    timeout_s: float = 20.0
-    max_bytes: int = 10_000_000
-    retries: int = 2
-    backoff_s: float = 2.0
-    host_delay_s: float = 1.0
-    articles: bool = True
-    max_articles: int = 30
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,14 +87,6 @@ class FetchReport:
         return tuple(result for result in self.sources if result.status == "failed")
 
 
-@dataclass
-class _Response:
-    url: str
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def read_source_list(argument: str) -> list[str]:
     """The URLs to fetch: `argument` itself when it is a URL, else the lines of that file.
 
@@ -154,91 +119,6 @@ def canonical_url(url: str) -> str:
     query = urlencode([(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
                        if not _TRACKING_PARAMETERS.match(key)])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-
-class PoliteClient:
-    """An HTTP client that waits between requests to a host, retries, and caps size and time."""
-
-    def __init__(self, settings: FetchSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        import httpx
-
-        self.settings = settings
-        self._sleep = sleep
-        self._last_request: dict[str, float] = {}
-        self._client = httpx.Client(
-            follow_redirects=True, max_redirects=5, timeout=httpx.Timeout(settings.timeout_s),
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-        )
-
-    def close(self) -> None:
-        self._client.close()
-
-    def get(self, url: str, headers: dict[str, str] | None = None) -> _Response:
-        """The response to GET `url` (after redirects), or FetchError with one line of reason."""
-        import httpx
-
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
-            raise FetchError(f"not an http(s) URL: {url}")
-        tries = self.settings.retries + 1
-        for attempt in range(tries):
-            self._wait_for_host(url)
-            wait = None
-            try:
-                response = self._get_once(url, headers or {})
-            except httpx.TooManyRedirects:
-                raise FetchError("too many redirects") from None
-            except (httpx.TimeoutException, _TooSlow):
-                reason = "timed out"
-            except httpx.TransportError as error:
-                reason = f"connection failed ({type(error).__name__})"
-            else:
-                if response.status < 400:
-                    return response
-                reason = f"HTTP {response.status}"
-                if response.status not in _RETRIED_STATUSES:
-                    raise FetchError(reason)
-                wait = _retry_after(response)
-            if attempt + 1 == tries:
-                raise FetchError(f"{reason} after {tries} tries" if tries > 1 else reason)
-            self._sleep(wait if wait is not None else self.settings.backoff_s * 2 ** attempt)
-        raise AssertionError("unreachable")
-
-    def _wait_for_host(self, url: str) -> None:
-        host = (urlsplit(url).hostname or "").lower()
-        last = self._last_request.get(host)
-        if last is not None:
-            remaining = self.settings.host_delay_s - (time.monotonic() - last)
-            if remaining > 0:
-                self._sleep(remaining)
-        self._last_request[host] = time.monotonic()
-
-    def _get_once(self, url: str, headers: dict[str, str]) -> _Response:
-        deadline = time.monotonic() + self.settings.timeout_s
-        with self._client.stream("GET", url, headers=headers) as response:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.settings.max_bytes:
-                raise FetchError(f"response larger than {self.settings.max_bytes:,} bytes")
-            body = bytearray()
-            for piece in response.iter_bytes():
-                body += piece
-                if len(body) > self.settings.max_bytes:
-                    raise FetchError(f"response larger than {self.settings.max_bytes:,} bytes")
-                if time.monotonic() > deadline:
-                    raise _TooSlow()
-            return _Response(url=str(response.url), status=response.status_code, body=bytes(body),
-                             headers={key.lower(): value for key, value in response.headers.items()})
-
-
-_RETRIED_STATUSES = (429, 500, 502, 503, 504)
-
-
-class _TooSlow(Exception):
-    """A response still arriving after the timeout (a server that drips bytes)."""
-
-
-def _retry_after(response: _Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() and int(value) <= 60 else None
 
 
 # ---------------------------------------------------------------- the store
@@ -396,7 +276,7 @@ def _fetch_source(url: str, client: PoliteClient, store: FetchedStore, state: di
                         updated=counts["updated"], articles=articles)
 
 
-def _records_from(response: _Response) -> list[dict[str, Any]]:
+def _records_from(response: Response) -> list[dict[str, Any]]:
     """The corpus records in a response: the entries of a feed or data page, or one article."""
     body = response.body
     found = published_formats.detect(published_formats.head(body))
@@ -431,7 +311,7 @@ def _needs_article(record: dict[str, Any]) -> bool:
                                                 and not record.get("full_text"))
 
 
-def _with_article(record: dict[str, Any], response: _Response) -> dict[str, Any]:
+def _with_article(record: dict[str, Any], response: Response) -> dict[str, Any]:
     article = _article_record(response)
     if len(article["text"]) <= len(record["text"]):
         return record
@@ -441,7 +321,7 @@ def _with_article(record: dict[str, Any], response: _Response) -> dict[str, Any]
     return {key: value for key, value in merged.items() if value is not None}
 
 
-def _article_record(response: _Response) -> dict[str, Any]:
+def _article_record(response: Response) -> dict[str, Any]:
     import trafilatura
 
     page = trafilatura.bare_extraction(
