@@ -318,3 +318,11 @@ def test_a_damaged_store_line_does_not_stop_the_next_fetch(server, tmp_path):
     report = fetch_sources([f"{server.base}/reliefweb.json"], tmp_path, settings=quick(max_bytes=100_000))
     assert report.sources[0].status == "fetched"
     assert set(stored(tmp_path)) == {"kept", "reliefweb-77"}
+
+
+def test_an_article_url_is_fetched_as_one_report(server, tmp_path):
+    report = fetch_sources([f"{server.base}/articles/kharkiv"], tmp_path, settings=quick(max_bytes=100_000))
+    assert (report.sources[0].status, report.sources[0].items) == ("fetched", 1)
+    (record,) = stored(tmp_path).values()
+    assert "killed seven people on Friday" in record["text"] and "Home | World" not in record["text"]
+    assert (record["source"], record["author"], record["published"]) == ("Local Wire", "Anna Petrenko", "2024-01-05")
