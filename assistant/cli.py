@@ -1,4 +1,4 @@
-"""The `conflict-qa` command line: build, stats, verify, ask, eval, serve.
+"""The `conflict-qa` command line: build, stats, verify, ask, eval, serve, fetch, watch.
 
 Heavy libraries (torch, faiss, gradio) are imported inside the commands, so
 `conflict-qa --help` answers at once. User mistakes end in one line on stderr
@@ -127,6 +127,12 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"  {count:6,}  {name}")
     if len(sources) > 20:
         click.echo(f"  ... and {len(sources) - 20:,} more (see --json)")
+    feeds = summary.get("feeds", {})
+    click.echo(f"Updated:    {summary['updated']}")
+    if feeds:
+        click.echo(f"Feeds:      {len(feeds):,} (documents, last fetched)")
+        for url, feed in list(feeds.items())[:20]:
+            click.echo(f"  {feed['documents']:6,}  {feed['last_fetched'] or '-':20}  {url}")
 
 
 def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
@@ -157,9 +163,14 @@ def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
 @click.option("--source", "sources", multiple=True, help="Only this outlet: the publisher or a cited outlet (repeatable; spelling variants match).")
 @click.option("--since", default=None, help="Only reports published on or after (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", default=None, help="Only reports published on or before (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--country", "countries", multiple=True,
+              help="Only reports and events about this country (repeatable; from ReliefWeb, ACLED, UCDP fields).")
+@click.option("--event-since", default=None, help="Only events on or after (coded event date, else published).")
+@click.option("--event-until", default=None, help="Only events on or before (coded event date, else published).")
 @json_option
 def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str,
-        sources: tuple[str, ...], since: str | None, until: str | None, as_json: bool) -> None:
+        sources: tuple[str, ...], since: str | None, until: str | None, countries: tuple[str, ...],
+        event_since: str | None, event_until: str | None, as_json: bool) -> None:
     """Answer QUESTION with quoted, cited sentences from the corpus (or say it cannot)."""
     from assistant.answers.citations import answer_to_json, render_text
     from assistant.search.questions import QuestionError, clean_question
@@ -172,19 +183,20 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
     from assistant.search.scoring import RankerError
 
     with user_errors(QuestionError, RankerError):
-        make_filters(sources, since, until)
+        event_filters = {"countries": countries, "event_since": event_since, "event_until": event_until}
+        make_filters(sources, since, until, **event_filters)
         if question is not None:
             clean_question(question)
         service = QAService(Settings(index_dir=index_dir, model=model))
     if question is not None:
         with user_errors(QuestionError):
-            answer = service.ask(question, sources=sources, since=since, until=until)
+            answer = service.ask(question, sources=sources, since=since, until=until, **event_filters)
         click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False) if as_json else render_text(answer))
         return
     failures = 0
     for number, item in _read_question_lines(questions_file):
         try:
-            answer = service.ask(item, sources=sources, since=since, until=until)
+            answer = service.ask(item, sources=sources, since=since, until=until, **event_filters)
         except QuestionError as error:
             failures += 1
             click.echo(f"error: {questions_file}:{number}: {error}", err=True)
@@ -297,3 +309,176 @@ def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, e
                             embed_origins=parse_origins(embed_origins) or ("*",))
     with user_errors(ServeError):
         run_server(Settings(index_dir=index_dir, model=model), server)
+
+
+def fetch_options(command):
+    """The options `fetch` and `watch` share: where to store, and how politely to fetch."""
+    options = [
+        click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False),
+                     default=DEFAULT_CORPUS_DIR, show_default="corpus/",
+                     help="Corpus folder; fetched reports go to fetched/reports.jsonl in it."),
+        index_option, model_option,
+        click.option("--no-index", is_flag=True, help="Only store what was fetched; do not update the index."),
+        click.option("--no-articles", is_flag=True,
+                     help="Do not download article pages for entries that carry only a headline or teaser."),
+        click.option("--delay", type=click.FloatRange(0), default=1.0, show_default=True,
+                     help="Seconds between two requests to the same host."),
+        click.option("--timeout", type=click.FloatRange(0.1), default=20.0, show_default=True,
+                     help="Seconds allowed per response, first byte to last."),
+        click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True,
+                     help="Largest response accepted."),
+        click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
+                     help="Further tries after a timeout, 429 or 5xx (with back-off)."),
+        click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
+                     help="Seconds before the first retry; doubled for each next one."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _fetch_settings(no_articles: bool, delay: float, timeout: float, max_bytes: int, retries: int,
+                    backoff: float):
+    from assistant.ingest.feeds import FetchSettings
+
+    return FetchSettings(articles=not no_articles, host_delay_s=delay, timeout_s=timeout,
+                         max_bytes=max_bytes, retries=retries, backoff_s=backoff)
+
+
+def _fetch_round(urls: list[str], corpus_dir: Path, settings: Settings, fetch_settings, *,
+                 update_index: bool, on_result=None):
+    """Fetch every source into the corpus, then update the index incrementally from the corpus.
+
+    Returns (FetchReport, the index BuildReport as a dict or None, input problems in the corpus).
+    """
+    from assistant.ingest.corpus import load_corpus
+    from assistant.ingest.feeds import fetch_sources
+    from assistant.index.store import build_index
+
+    report = fetch_sources(urls, corpus_dir, settings=fetch_settings, on_result=on_result)
+    if not update_index:
+        return report, None, ()
+    loaded = load_corpus([corpus_dir])
+    if not loaded.documents:
+        return report, None, loaded.problems
+    built = build_index(loaded.documents, settings=settings, progress=False)
+    return report, built.to_json(), loaded.problems
+
+
+@contextlib.contextmanager
+def _fetch_lock(corpus_dir: Path) -> Iterator[None]:
+    """Held while a fetch or watch writes to `corpus_dir`; a second one ends with an error line."""
+    from assistant.ingest.feeds import LOCK_FILE
+    from assistant.index.storage import BusyError, ExclusiveLock
+
+    lock_path = corpus_dir / LOCK_FILE
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = ExclusiveLock(lock_path, busy_message=f"another fetch or watch is running on {corpus_dir}")
+    try:
+        lock.__enter__()
+    except BusyError as error:
+        fail(str(error))
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+@main.command()
+@click.argument("source")
+@fetch_options
+@json_option
+def fetch(source: str, corpus_dir: Path, index_dir: Path, model: str, no_index: bool, no_articles: bool,
+          delay: float, timeout: float, max_bytes: int, retries: int, backoff: float, as_json: bool) -> None:
+    """Fetch SOURCE (a URL, or a file of URLs one per line) into the corpus and update the index.
+
+    Feeds (RSS, Atom), ReliefWeb/GDELT API pages, ACLED/UCDP exports and article pages are read;
+    each source that fails is reported on one line and the others go on.
+    """
+    from assistant.ingest.feeds import SourceListError, read_source_list
+
+    with user_errors(SourceListError):
+        urls = read_source_list(source)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+
+    def show(result) -> None:
+        if not as_json:
+            click.echo(_source_line(result), err=result.status == "failed")
+
+    with _fetch_lock(corpus_dir), user_errors(OSError):
+        report, built, problems = _fetch_round(
+            urls, corpus_dir, Settings(index_dir=index_dir, model=model),
+            _fetch_settings(no_articles, delay, timeout, max_bytes, retries, backoff),
+            update_index=not no_index, on_result=show)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    summary = {
+        "fetched": sum(1 for r in report.sources if r.status == "fetched"),
+        "not_modified": sum(1 for r in report.sources if r.status == "not-modified"),
+        "failed": len(report.failed),
+        "articles": sum(r.articles for r in report.sources),
+        "new": report.new, "changed": report.updated,
+        "added": built["added"] if built else 0, "updated": built["updated"] if built else 0,
+        "unchanged": built["unchanged"] if built else 0, "removed": built["removed"] if built else 0,
+        "indexed": built is not None, "stored": report.stored, "store": report.store,
+        "sources": [{"url": r.url, "status": r.status, "items": r.items, "new": r.new, "updated": r.updated,
+                     "articles": r.articles, "error": r.error} for r in report.sources],
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"Fetched {summary['fetched']} of {len(urls)} sources ({summary['not_modified']} not modified, "
+                   f"{summary['failed']} failed, {summary['articles']} article pages): {report.new} new, "
+                   f"{report.updated} updated reports; {report.stored:,} stored in {report.store}.")
+        if built:
+            click.echo(f"Index: {built['added']} added, {built['updated']} updated, {built['unchanged']} unchanged, "
+                       f"{built['removed']} removed ({built['index']}).")
+    if report.sources and len(report.failed) == len(report.sources):
+        sys.exit(1)
+
+
+def _source_line(result) -> str:
+    if result.status == "failed":
+        return f"failed {result.url}: {result.error}"
+    if result.status == "not-modified":
+        return f"same   {result.url}: not modified"
+    return (f"ok     {result.url}: {result.items} items, {result.new} new, {result.updated} updated"
+            + (f", {result.articles} article pages" if result.articles else ""))
+
+
+@main.command()
+@click.argument("sources_file")
+@click.option("--every", default="15m", show_default=True, help="Time between rounds: 90s, 15m, 2h.")
+@click.option("--rounds", type=click.IntRange(1), default=None, help="Stop after N rounds (default: until stopped).")
+@fetch_options
+def watch(sources_file: str, every: str, rounds: int | None, corpus_dir: Path, index_dir: Path, model: str,
+          no_index: bool, no_articles: bool, delay: float, timeout: float, max_bytes: int, retries: int,
+          backoff: float) -> None:
+    """Fetch SOURCES_FILE (or one URL) again and again, updating the index; one log line per round.
+
+    Only one fetch or watch runs on a corpus folder at a time. Stop it with Ctrl-C.
+    """
+    from assistant.ingest.corpus import CorpusError
+    from assistant.ingest.feeds import SourceListError, parse_interval, read_source_list, round_line, watch_rounds
+    from assistant.index.embedding import ModelUnavailable
+    from assistant.index.store import IndexUnavailable
+
+    with user_errors(SourceListError, ValueError):
+        urls = read_source_list(sources_file)
+        every_s = parse_interval(every)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(index_dir=index_dir, model=model)
+    fetch_settings = _fetch_settings(no_articles, delay, timeout, max_bytes, retries, backoff)
+
+    def run_round(number: int) -> str:
+        try:
+            report, built, _ = _fetch_round(urls, corpus_dir, settings, fetch_settings, update_index=not no_index)
+        except (CorpusError, IndexUnavailable, ModelUnavailable, OSError) as error:
+            return f"round {number}: error: {error}"
+        return round_line(number, report, built)
+
+    with _fetch_lock(corpus_dir):
+        try:
+            watch_rounds(run_round, every_s=every_s, rounds=rounds, log=click.echo)
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)

@@ -167,6 +167,9 @@ class Quote:
     also_in: tuple[SourceRef, ...] = ()
     marker: int = 0
     attribution: Attribution | None = None
+    event: dict[str, Any] | None = None
+    """The coded event the document records (answers/coded_events.py); when event["coded"] is true
+    the document is a data row (UCDP GED), shown as data and never as a quotation."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
+from assistant.answers.coded_events import attach_events
 from assistant.ingest.dates import parse_date_bound, question_dates
 from assistant.ingest.outlets import Credit, corpus_credits
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
@@ -98,7 +99,9 @@ def _as_date(value: dt.date | str | None, *, end: bool) -> dt.date | None:
 
 
 def make_filters(sources: Sequence[str] = (), since: dt.date | str | None = None,
-                 until: dt.date | str | None = None) -> SearchFilters:
+                 until: dt.date | str | None = None, *, countries: Sequence[str] = (),
+                 event_since: dt.date | str | None = None,
+                 event_until: dt.date | str | None = None) -> SearchFilters:
     """Filters from user values; raises `QuestionError` for an unreadable date or reversed range."""
     if isinstance(sources, str):
         sources = (sources,)
@@ -106,7 +109,12 @@ def make_filters(sources: Sequence[str] = (), since: dt.date | str | None = None
     since_date, until_date = _as_date(since, end=False), _as_date(until, end=True)
     if since_date and until_date and since_date > until_date:
         raise QuestionError(f"The start date {since_date} is after the end date {until_date}.")
-    return SearchFilters(sources=cleaned, since=since_date, until=until_date)
+    event_since_date, event_until_date = _as_date(event_since, end=False), _as_date(event_until, end=True)
+    if event_since_date and event_until_date and event_since_date > event_until_date:
+        raise QuestionError(f"The event start date {event_since_date} is after the event end date {event_until_date}.")
+    return SearchFilters(sources=cleaned, since=since_date, until=until_date,
+                         countries=tuple(c.strip() for c in countries if c.strip()),
+                         event_since=event_since_date, event_until=event_until_date)
 
 
 class Dropped(Exception):
@@ -334,13 +342,13 @@ class QAService:
 
     def ask_details(self, question: object, *, sources: Sequence[str] = (),
                     since: dt.date | str | None = None, until: dt.date | str | None = None,
-                    ) -> AskDetails:
+                    **event_filters: Any) -> AskDetails:
         """`ask`, also returning the ranking behind the answer and the embedding time."""
         from assistant.index.store import bm25_tokens
 
         started = time.perf_counter()
         text = clean_question(question)
-        filters = make_filters(sources, since, until)
+        filters = make_filters(sources, since, until, **event_filters)
         state = self._current()
         _check_cancelled()
         embed_started = time.perf_counter()
@@ -364,18 +372,21 @@ class QAService:
             preferred=ranking.preferred, policy=self.policy,
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
-        answer = build_answer(text, answered, quotes, nearest, elapsed_ms)
+        answer = attach_events(build_answer(text, answered, quotes, nearest, elapsed_ms), state.by_id)
         return AskDetails(answer=answer, ranking=ranking, query_vector=query_vector,
                           sentence_bm25=ranking.sentence_bm25, embed_ms=embed_ms)
 
     def ask(self, question: object, *, sources: Sequence[str] = (),
-            since: dt.date | str | None = None, until: dt.date | str | None = None) -> Answer:
+            since: dt.date | str | None = None, until: dt.date | str | None = None,
+            **event_filters: Any) -> Answer:
         """Quotes answering `question`, or an abstention; `QuestionError` for bad input.
 
         `sources` keeps documents from any of these outlets; `since`/`until` are
-        dates or text (YYYY-MM-DD, YYYY-MM, YYYY), both ends included.
+        dates or text (YYYY-MM-DD, YYYY-MM, YYYY), both ends included. `event_filters`:
+        `countries`, `event_since`, `event_until` (see `make_filters`).
         """
-        return self.ask_details(question, sources=sources, since=since, until=until).answer
+        return self.ask_details(question, sources=sources, since=since, until=until,
+                                **event_filters).answer
 
     @property
     def search_index(self) -> SearchIndex:

@@ -154,6 +154,9 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         "also_in": [_source_json(ref, sentence=quote.text) for ref in quote.also_in],
         "marker": quote.marker,
         **attribution_json(attribution_of(quote)),
+        # "coded-event": the text is a data row (UCDP), to be shown as data, not as a quotation.
+        "kind": "coded-event" if quote.event and quote.event.get("coded") else "quote",
+        "event": quote.event,
     }
 
 
@@ -256,12 +259,23 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
             for quote in answer.nearest:
                 lines.append(_wrap(f"- \"{quote.text}\" ({_describe(quote)})", "  ", width))
     for quote in answer.quotes:
+        if quote.event and quote.event.get("coded"):
+            from assistant.answers.coded_events import event_line
+
+            lines.append(_wrap(f"[{quote.marker}] Coded event (data, not a quote): "
+                               f"{event_line(quote.event)}", "", width))
+            lines += [f"     — {_describe(quote)}", ""]
+            continue
         if quote.context_before:
             lines.append(_wrap(_clip(quote.context_before, from_end=True), "     ", width))
         lines.append(_wrap(f"[{quote.marker}] \"{quote.text}\"", "", width))
         if quote.context_after:
             lines.append(_wrap(_clip(quote.context_after, from_end=False), "     ", width))
         lines.append(f"     — {_describe(quote)}")
+        if quote.event:
+            from assistant.answers.coded_events import event_line
+
+            lines.append(_wrap(f"coded as: {event_line(quote.event)}", "     ", width))
         for ref in quote.also_in:
             lines.append(f"     also in: {_describe(ref)}")
         if quote.figures:

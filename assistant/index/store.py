@@ -383,7 +383,9 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
 
     `sources` counts documents per outlet (publisher or cited, names normalised by
     `ingest.outlets`); `publishers` counts them per (publisher, license), for credits.
+    `updated` is when the live version was written; `feeds` the fetched sources behind it.
     """
+    from assistant.ingest.feeds import feed_summary
     from assistant.ingest.outlets import corpus_credits, document_outlets
 
     index_dir = Path(index_dir)
@@ -412,6 +414,8 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
                       "undated": len(documents) - len(dates)},
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
         "created": manifest.created,
+        "updated": manifest.created,
+        "feeds": feed_summary(documents),
     }
 
 

@@ -26,6 +26,10 @@ How each document gets its fields:
   license: the given `license`. These fields are read the same way from JSON lines and
   from Markdown front matter; HTML gets the page's site name and declared license.
 - text: the body as written, only surrounding whitespace removed: quotes are slices of it.
+
+Published formats (RSS/Atom feeds, ReliefWeb and GDELT API JSON, ACLED and UCDP GED
+exports) are recognised by their content, whatever the file is named, and read by
+`assistant.ingest.formats`; their records then get their fields as above.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from assistant.ingest import formats as published_formats
 from assistant.ingest.dates import normalize_date
 from assistant.records import CitedReport, Document, Problem
 
@@ -52,7 +57,8 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
-SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
+SUPPORTED_SUFFIXES = (MARKDOWN_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
+                      + published_formats.FORMAT_SUFFIXES)
 
 UNKNOWN_SOURCE = "unknown"
 URL_ID_DIGITS = 12
@@ -153,6 +159,12 @@ def _load_file(path: Path, relative_name: str) -> list[Document | Problem]:
     suffix = _suffix(path.name)
     try:
         raw = path.read_bytes()
+        published = _load_published_format(path, relative_name, raw)
+        if published is not None:
+            return published
+        if suffix in published_formats.FORMAT_SUFFIXES:
+            raise _FileProblem("not a recognised format (RSS/Atom feed, ReliefWeb or GDELT JSON, "
+                               "ACLED or UCDP GED export)")
         if suffix in JSONL_SUFFIXES:
             return _load_jsonl(path, relative_name, raw, gzipped=suffix == ".jsonl.gz")
         if suffix in MARKDOWN_SUFFIXES:
@@ -164,6 +176,26 @@ def _load_file(path: Path, relative_name: str) -> list[Document | Problem]:
         return [_problem(str(path), f"cannot read file: {(error.strerror or str(error)).lower()}")]
     except _FileProblem as error:
         return [_problem(str(path), str(error), error.line)]
+
+
+def _load_published_format(path: Path, relative_name: str,
+                           raw: bytes) -> list[Document | Problem] | None:
+    """The records of a feed or data export, or None when `raw` is none of those formats."""
+    found = published_formats.detect(published_formats.head(raw))
+    if found is None:
+        return None
+    results: list[Document | Problem] = []
+    try:
+        for item in found.parse(published_formats.gunzip_if_needed(raw)):
+            if isinstance(item, published_formats.FormatProblem):
+                results.append(_problem(str(path), item.reason, item.line))
+                continue
+            results.extend(_build(dict(item.fields), item.text, path=path,
+                                  fallback_id=f"{relative_name}-{item.line}",
+                                  fallback_title=_title_from_text(item.text), line=item.line))
+    except published_formats.FormatError as error:
+        raise _FileProblem(str(error)) from None
+    return results
 
 
 def _decode_text(raw: bytes) -> str:
@@ -355,6 +387,11 @@ def normalize_url(url: str) -> str:
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().removeprefix("www.")
     return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), parts.query, ""))
+
+
+def url_document_id(url: str) -> str:
+    """The id a document with this URL and no id of its own gets (see the module docstring)."""
+    return _url_id(url)
 
 
 def _url_id(url: str) -> str:

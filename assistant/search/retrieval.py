@@ -54,6 +54,10 @@ class SearchFilters:
     sources: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    countries: tuple[str, ...] = ()
+    event_since: dt.date | None = None
+    event_until: dt.date | None = None
+    """Country and event-date window: see `search/event_filters.py`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +158,11 @@ def document_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
         mask &= index.doc_day >= filters.since.toordinal()
     if filters.until is not None:
         mask &= (index.doc_day >= 0) & (index.doc_day <= filters.until.toordinal())
+    if filters.countries or filters.event_since is not None or filters.event_until is not None:
+        from assistant.search.event_filters import event_mask
+
+        mask &= event_mask(index.documents, countries=filters.countries,
+                           event_since=filters.event_since, event_until=filters.event_until)
     return mask
 
 

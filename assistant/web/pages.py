@@ -56,10 +56,35 @@ def source_page(document: Document | None, start: int | None, end: int | None) -
     note = ('<p class="note">The highlighted sentence is the one quoted in the answer.</p>'
             if span else "")
     credit = f'<p class="license">Text: {attribution_line(attribution)} · {license_html(attribution.license)}</p>'
+    note = _provenance(document) + note
     body = (f'<p class="back"><a href="/">← {esc(APP_TITLE)}</a></p>'
             f"<h1>{esc(document.title)}</h1><p class=\"meta\">{' · '.join(meta)}</p>{note}"
             f'<article class="text">{article}</article><footer>{credit}</footer>')
     return _PAGE.format(title=esc(f"{document.title} — {APP_TITLE}"), body=body)
+
+
+def _provenance(document: Document) -> str:
+    """When and from where `conflict-qa fetch` got the report, and every other place it was seen."""
+    metadata = document.metadata
+    lines = []
+    if metadata.get("kind") == "coded-event":
+        lines.append("This is a coded event from a data set, not a report: the text below is its data "
+                     "row, written by this tool from the coded columns.")
+    if metadata.get("fetched"):
+        fetched = str(metadata["fetched"]).replace("T", " ").replace("Z", " UTC")
+        lines.append(f"Fetched {esc(fetched)} from {_link(metadata.get('fetched_from'))}.")
+    places = [seen.get("url") for seen in metadata.get("seen_in", []) if isinstance(seen, dict)]
+    others = [url for url in places if url and url != document.url]
+    if others:
+        lines.append("Also seen at: " + ", ".join(_link(url) for url in others) + ".")
+    return "".join(f'<p class="provenance">{line}</p>' for line in lines)
+
+
+def _link(url: Any) -> str:
+    safe = http_url(url) if isinstance(url, str) else None
+    if safe is None:
+        return esc(str(url or "an unknown source"))
+    return f'<a href="{esc(safe)}" rel="noopener noreferrer" target="_blank">{esc(safe)}</a>'
 
 
 def _schema_name(schema: dict[str, Any]) -> str:

@@ -134,6 +134,8 @@ def credits_html(credits: Sequence[Credit], *, limit: int = 8) -> str:
 
 
 def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
+    if quote.event and quote.event.get("coded"):
+        return _event_row(quote, number)
     before = (f'<span class="cqa-context">{esc(quote.context_before)}</span> '
               if quote.context_before else "")
     after = (f' <span class="cqa-context">{esc(quote.context_after)}</span>'
@@ -146,6 +148,15 @@ def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
             f'<p class="cqa-byline">{attribution_line(attribution_of(quote))} · '
             f'{esc(display_date(quote.published))}</p>'
             "</blockquote>")
+
+
+def _event_row(quote: Quote, number: int) -> str:
+    """A coded event (UCDP): its data row, labelled, with no quotation marks or quote styling."""
+    from assistant.answers.coded_events import event_line
+
+    return (f'<div class="cqa-event"><p><span class="cqa-event-label">Coded event (data, not a quote)'
+            f'</span> {esc(event_line(quote.event))}{_marker(quote, number)}</p>'
+            f'<p class="cqa-byline">{esc(quote.source)}</p></div>')
 
 
 def _source_item(cited: list[tuple[Quote, int]]) -> str:
