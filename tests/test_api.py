@@ -441,3 +441,16 @@ def test_a_damaged_pointer_while_serving_keeps_answering_and_health_says_degrade
     assert health_status == head_status == sources_status == 200
     assert health["status"] == "degraded" and "CURRENT" in health["reason"] and "build --full" in health["reason"]
     assert json.loads(get(f"{app_server.url}/api/health")[2])["status"] == "ok"
+
+
+def test_an_event_reading_the_chat_history_from_the_client_is_refused() -> None:
+    import gradio as gr
+
+    from assistant.web.ui import check_text_only
+
+    with gr.Blocks() as blocks:
+        chatbot = gr.Chatbot()
+        box = gr.Textbox()
+        box.submit(lambda text, history: history, [box, chatbot], chatbot, api_visibility="private")
+    with pytest.raises(TypeError, match="Chatbot"):
+        check_text_only(blocks)
