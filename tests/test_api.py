@@ -421,3 +421,36 @@ def test_work_for_a_client_that_disconnected_is_dropped(slow_app) -> None:
 
     assert service.started == ["first"]
     assert app.state.ask_pool.dropped == 1
+
+
+def test_a_damaged_pointer_while_serving_keeps_answering_and_health_says_degraded(app_server) -> None:
+    pointer = app_server.index_dir / "CURRENT"
+    good = pointer.read_bytes()
+    _, before = ask_get(app_server.url, question=BELGOROD)
+    try:
+        pointer.write_bytes(b"\xff\xfe\x80\n")
+        status, during = ask_get(app_server.url, question=BELGOROD)
+        health_status, _, health = get(f"{app_server.url}/api/health")
+        head_status, _ = head(f"{app_server.url}/api/health")
+        sources_status, _, _ = get(f"{app_server.url}/api/sources")
+    finally:
+        pointer.write_bytes(good)
+    health = json.loads(health)
+
+    assert status == 200 and during["quotes"] == before["quotes"]
+    assert health_status == head_status == sources_status == 200
+    assert health["status"] == "degraded" and "CURRENT" in health["reason"] and "build --full" in health["reason"]
+    assert json.loads(get(f"{app_server.url}/api/health")[2])["status"] == "ok"
+
+
+def test_an_event_reading_the_chat_history_from_the_client_is_refused() -> None:
+    import gradio as gr
+
+    from assistant.web.ui import check_text_only
+
+    with gr.Blocks() as blocks:
+        chatbot = gr.Chatbot()
+        box = gr.Textbox()
+        box.submit(lambda text, history: history, [box, chatbot], chatbot, api_visibility="private")
+    with pytest.raises(TypeError, match="Chatbot"):
+        check_text_only(blocks)

@@ -64,14 +64,14 @@ logger = logging.getLogger(__name__)
 class Limits:
     """How much work /api/ask takes on at once.
 
-    `workers` (default 8) questions are answered at a time, so up to that many are
+    `workers` (default 16) questions are answered at a time, so up to that many are
     embedded in one batch; `queue_size` (default 48) more wait; beyond that a
     request gets 503 with `Retry-After: retry_after_s` at once. A request not
     answered within `deadline_s` (default 4 s, so every client hears back within
     5 s) gets 503 and its work is dropped if it has not started.
     """
 
-    workers: int = 8
+    workers: int = 16
     queue_size: int = 48
     deadline_s: float = 4.0
     retry_after_s: int = 1
