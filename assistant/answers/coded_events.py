@@ -46,7 +46,7 @@ def event_row(document: Document) -> dict[str, Any] | None:
         "place": ", ".join(place_parts) or None, "country": event.get("country"),
         "sides": list(event.get("actors") or []),
         "deaths": deaths, "fatalities": fatalities,
-        "sources": [c.get("name") for c in metadata.get("cites", []) if isinstance(c, dict) and c.get("name")],
+        "sources": [cited.name for cited in document.cites],
     }
 
 
