@@ -112,5 +112,5 @@ def test_reversed_event_window_is_one_clear_error():
     from assistant.search.questions import QuestionError
     from assistant.service import make_filters
 
-    with pytest.raises(QuestionError, match="--event-since 2021-02-01 is after --event-until 2021-01-31"):
+    with pytest.raises(QuestionError, match="event start date 2021-02-01 is after the event end date 2021-01-31"):
         make_filters(event_since="2021-02", event_until="2021-01")

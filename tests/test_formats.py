@@ -129,8 +129,8 @@ def test_rss_entries_cleaned_and_attributed_to_the_feed(tmp_path):
     assert "track()" not in strike.text and "<" not in strike.text
     assert (strike.title, strike.source, strike.author, strike.published) == (
         "Russian strike on Kharkiv kills 7", "Kyiv Independent", "Olena Harmash", "2024-01-05")
-    assert strike.metadata["publisher"] == "Kyiv Independent"
-    assert strike.metadata["license"] == "© Kyiv Independent"
+    assert strike.publisher == "Kyiv Independent"
+    assert strike.license == "© Kyiv Independent"
     assert strike.metadata["original_id"] == "kyiv-123456"
     assert strike.metadata["kind"] == "report" and strike.metadata["format"] == "rss"
     # An entry with only a title is kept as a headline, not passed off as an article.
@@ -196,8 +196,8 @@ def test_acled_notes_are_quoted_as_acled_citing_its_sources(tmp_path):
     (event,) = load.documents
     assert event.id == "acled-CAF9876"
     assert event.text.startswith("On 12 January 2024, 3R combatants attacked the village of Koui")
-    assert event.source == "ACLED" and event.metadata["publisher"] == "ACLED"
-    assert event.metadata["cites"] == [{"name": "Radio Ndeke Luka"}, {"name": "Corbeaunews"}]
+    assert event.source == "ACLED" and event.publisher == "ACLED"
+    assert [cited.name for cited in event.cites] == ["Radio Ndeke Luka", "Corbeaunews"]
     coded = event.metadata["event"]
     assert (coded["date_start"], coded["date_precision"], coded["country"], coded["admin1"], coded["place"]) == (
         "2024-01-12", 1, "Central African Republic", "Ouham-Pende", "Koui")
@@ -219,7 +219,7 @@ def test_ucdp_event_is_a_labelled_data_row_with_estimates(tmp_path):
     assert event.published is None
     assert event.metadata["event"]["fatalities"]["best"] == 12
     assert event.metadata["event"]["date_precision"] == 1
-    assert [c["name"] for c in event.metadata["cites"]] == ["Reuters,2023-04-16,Sudan clashes kill dozens",
+    assert [cited.name for cited in event.cites] == ["Reuters,2023-04-16,Sudan clashes kill dozens",
                                                             "Sudan Tribune,2023-04-17"]
 
 
