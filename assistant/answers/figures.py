@@ -234,7 +234,7 @@ def numbers(text: str) -> list[_Number]:
             elif match.group("below"):
                 low = None
         number = _Number(start=match.start(), end=match.end(), low=low, high=high, vague=vague)
-        if _is_year(number, text) and not _counts_people(text, number.end):
+        if _is_year(number, text) and not _names_people(text, number.end):
             continue
         found.append(number)
     return found
@@ -272,6 +272,11 @@ def _counts_people(text: str, position: int) -> bool:
         if lower in NOT_PEOPLE or lower.rstrip("s") in NOT_PEOPLE:
             return False
     return True
+
+
+def _names_people(text: str, position: int) -> bool:
+    """True when one of the three words after `position` names people ("2000 people")."""
+    return any(_is_person_word(word) for word in _words_after(text, position, 3))
 
 
 def _category_words(text: str) -> list[tuple[int, int, str, str]]:
