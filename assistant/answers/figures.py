@@ -437,7 +437,7 @@ def find_figures(text: str) -> tuple[Figure, ...]:
                 words = text[number.end:other.start].split()
                 linked = (len(words) in (2, 3, 4) and words[-1].lower() == "and"
                           and any(_is_person_word(word) for word in words[:-1])
-                          and not any(word.lower() in _BREAK for word in words[:-1]))
+                          and not any(word.lower() in _BREAK or word.lower() in _AUX for word in words[:-1]))
             else:
                 words = text[_span_end(text, other.end):number.start].split()
                 later = [item for item in casualty if number.end <= item[0] < number.end + 40]
