@@ -6,12 +6,16 @@ Pure functions over `Quote` records. Two quotes are one event when (rules in ord
 2. Running count: both state a count "since ..." (e.g. "21 ships turned back since
    the start of the blockade"), name the same anchor (the last word of the
    "since" phrase that is not a date or filler: "blockade") and share a name
-   (a capitalised word that is not the first of the sentence: "Central",
-   "Command"). Dates do not matter: a running count is reported over months.
-3. One incident: published at most `EVENT_MAX_DAYS` days apart and sharing a
-   place or party name (`names`), and either the same `title` (the thread
-   heading of a Portal item) or at least two shared names. Undated quotes are
-   never joined to others.
+   (a capitalised word: "Command"); or both are cumulative (`is_cumulative`:
+   "death toll", "so far", "since", "total") and share a specific name, one that
+   is not a country or broad area (the reporting body: "Red Crescent").
+   Dates do not matter: a running count is reported over months.
+3. One incident: published at most `EVENT_MAX_DAYS` days apart, naming the same
+   first specific place (`first_place`: the first capitalised phrase after "in",
+   "near", "at", "on", "of", ... once country names (pycountry) and
+   `BROAD_PLACES` such as "Gaza Strip" or "Pacific Ocean" are set aside: "Sumy",
+   "Kryvyi Rih"), and either the same `title` (the thread heading of a Portal
+   item) or at least two shared names. Undated quotes are never joined to others.
 Groups are the connected components of this relation. Quotes of different groups
 are never set side by side.
 
@@ -28,6 +32,8 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+
+import pycountry
 
 from assistant.answers.figures import figure_value, numbers
 from assistant.records import Quote
@@ -51,7 +57,27 @@ January February March April May June July August September October November Dec
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday Oblast Province Region District Governorate
 Raion City Strip North South East West Northern Southern Eastern Western Central Islamic U.S. U.S US UN
 Russian Russia Ukrainian Ukraine Israeli Israel Palestinian Palestinians Iran Iranian American
+One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Dozens Hundreds Least More Around About
 """.split())
+BROAD_PLACES = frozenset("""
+Gaza Strip West Bank Palestine Darfur Kordofan Kashmir Donbas Crimea Sahel Balochistan Pacific Atlantic
+Indian Ocean Sea Caribbean Mediterranean Red Black Gulf Persian Arabian Middle East Africa Europe Asia
+Kurdistan DRC UAE UK USA America Congo Korea Iraqi Yemeni Pakistani Somali Saudi Emirati Qatari Kuwaiti
+Afghan Israeli Lebanese Syrian Sudanese
+Oblast Province Region District Governorate Raion State County Territory Department City Town Village
+Camp North South East West Northern Southern Eastern Western Central Upper Lower Greater Strait Border
+""".split())
+"""Words of place names too broad to tell two incidents apart (with every country name from pycountry)."""
+
+_COUNTRY_WORDS = frozenset(
+    word for country in pycountry.countries
+    for name in (country.name, getattr(country, "common_name", ""), getattr(country, "official_name", ""))
+    for word in re.findall(r"[A-Z][\w'’-]+", name or "") if word not in ("Republic", "State", "Democratic")
+)
+_PLACE = re.compile(
+    r"\b(?:in|near|at|on|outside|around|of|into|across|from|to)\s+(?:the\s+)?"
+    r"([A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|al|el|de|du|an|ad|as))*)"
+)
 _WORD = re.compile(r"[\w'’.-]+")
 _SENTENCE_END = re.compile(r"[.!?]\s+")
 _SINCE = re.compile(r"\bsince\s+([^.;,]{3,60})", re.IGNORECASE)
@@ -59,6 +85,8 @@ _SINCE_FILLER = frozenset("the a an its their start beginning of in on at was we
                           "reinstating reinstated imposing imposed launching launched took effect "
                           "january february march april may june july august september october "
                           "november december last year month week".split())
+_CUMULATIVE = re.compile(r"\b(?:death\s+toll|toll|so\s+far|since|to\s+date|in\s+total|total|throughout\s+the\s+war)\b",
+                         re.IGNORECASE)
 _COUNTED = re.compile(r"[A-Za-z]+")
 _SAME_THING = {"ships": "vessels", "vessels": "vessels", "boats": "vessels", "tankers": "vessels",
                "vessel": "vessels", "ship": "vessels"}
@@ -81,11 +109,32 @@ def names(text: str) -> frozenset[str]:
     """Capitalised words of `text` that can name a place or party ("Sumy", "Kryvyi", "Rih")."""
     found = set()
     for sentence in _SENTENCE_END.split(text):
-        for word in _WORD.findall(sentence)[1:]:
+        for word in _WORD.findall(sentence):
             word = word.strip("'’.-")
             if word[:1].isupper() and word not in _COMMON_NAMES and len(word) > 2:
                 found.add(word.removesuffix("'s").removesuffix("’s"))
     return frozenset(found)
+
+
+def first_place(text: str) -> frozenset[str]:
+    """The words of the first place in `text` that is not a country or broad area ("Kryvyi", "Rih")."""
+    for match in _PLACE.finditer(text):
+        words = {word.removesuffix("'s").removesuffix("’s") for word in match.group(1).split()}
+        specific = frozenset(word for word in words if word[:1].isupper() and word not in _COUNTRY_WORDS
+                             and word not in BROAD_PLACES and word not in _COMMON_NAMES
+                             and not re.search(r"(?:ian|ese)$", word))
+        if specific:
+            return specific
+    return frozenset()
+
+
+def is_cumulative(text: str) -> bool:
+    """True when `text` reports a count that accumulates ("death toll rises to", "so far", "since")."""
+    return _CUMULATIVE.search(text) is not None
+
+
+def _specific(found: frozenset[str]) -> frozenset[str]:
+    return frozenset(word for word in found if word not in BROAD_PLACES and word not in _COUNTRY_WORDS)
 
 
 def since_anchor(text: str) -> str | None:
@@ -126,11 +175,14 @@ def same_event(first: Quote, second: Quote) -> bool:
     if first.doc_id == second.doc_id:
         return True
     shared = names(first.text) & names(second.text)
-    anchor = since_anchor(first.text)
-    if anchor is not None and anchor == since_anchor(second.text) and shared:
+    anchor, other_anchor = since_anchor(first.text), since_anchor(second.text)
+    if anchor is not None and anchor == other_anchor and shared:
+        return True
+    if (is_cumulative(first.text) and is_cumulative(second.text) and _specific(shared)
+            and (anchor is None or other_anchor is None or anchor == other_anchor)):
         return True
     days = _days_apart(first.published, second.published)
-    if days is None or days > EVENT_MAX_DAYS or not shared:
+    if days is None or days > EVENT_MAX_DAYS or not first_place(first.text) & first_place(second.text):
         return False
     return first.title == second.title or len(shared) >= 2
 
@@ -176,9 +228,8 @@ def _reading(quote: Quote, category: str, value: str, low: int | None, high: int
 
 
 def is_running_count(quotes: Sequence[Quote]) -> bool:
-    """True when every quote of the group counts "since" the same anchor."""
-    anchors = {since_anchor(quote.text) for quote in quotes}
-    return len(anchors) == 1 and None not in anchors
+    """True when every quote of the group reports a cumulative count (`is_cumulative`)."""
+    return len(quotes) > 1 and all(is_cumulative(quote.text) for quote in quotes)
 
 
 def disagreement(quotes: Sequence[Quote], *, running: bool | None = None) -> str | None:
