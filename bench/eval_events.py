@@ -9,7 +9,8 @@
 2. Questions: for every question of bench/data/conflict_questions.jsonl with
    `running_count` true, the quotes of its `reports` (corpus item ids, oldest
    first) are put together in scrambled order: they must form one comparison,
-   shown in date order, and `latest_first` must put the newest report first.
+   shown in date order with one value per report in its timeline, and
+   `latest_first` must put the newest report first.
    For every question with `not_same_event`, those items must never share a
    comparison.
 """
@@ -64,7 +65,9 @@ def question_checks() -> dict[str, int]:
             by_marker = {quote.marker: quote.doc_id for quote in quotes}
             shown = [by_marker[report["markers"][0]] for report in ordered]
             latest = events.latest_first(question["question"], quotes)[0].doc_id
-            ok = shown == ids and latest == ids[-1]
+            over_time = compared[0]["timeline"].values() if len(compared) == 1 else []
+            ok = (shown == ids and latest == ids[-1]
+                  and any(line.count("→") == len(ids) - 1 for line in over_time))
         elif question.get("not_same_event"):
             ids = question["not_same_event"]
             quotes = tuple(as_quote(records[i], marker) for marker, i in enumerate(ids, start=1))

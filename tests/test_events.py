@@ -64,3 +64,19 @@ def test_questions_about_the_latest_put_the_newest_report_first():
     assert events.latest_first("Which ships did CENTCOM turn back in April?", quotes) == quotes
     for question in ("What is the latest count?", "How many since the blockade began?", "How many now?"):
         assert events.asks_for_latest(question)
+
+
+def test_running_count_questions_of_the_question_set_are_one_comparison_latest_first():
+    import importlib.util
+    from pathlib import Path
+
+    import pytest
+
+    root = Path(__file__).resolve().parents[1]
+    bench = importlib.util.spec_from_file_location("eval_events", root / "bench" / "eval_events.py")
+    module = importlib.util.module_from_spec(bench)
+    bench.loader.exec_module(module)
+    if not module.CORPUS.exists():
+        pytest.skip("the shared conflict-news corpus is not on this machine")
+    checks = module.question_checks()
+    assert checks["questions_checked"] >= 7 and checks["failures"] == 0

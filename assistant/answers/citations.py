@@ -139,7 +139,8 @@ def comparison(answer: Answer) -> list[dict[str, Any]]:
     """
     compared = []
     for group in events.group_events(answer.quotes):
-        found = events.readings(group)
+        running = events.is_running_count(group)
+        found = events.readings(group, running=running)
         if len({reading.marker for reading in found}) < 2:
             continue
         reports = []
@@ -152,11 +153,10 @@ def comparison(answer: Answer) -> list[dict[str, Any]]:
                            for thing, value in events.running_readings(quote)]
             reports.append({"source": quote.source, "published": quote.published,
                             "markers": [quote.marker], "figures": figures})
-        running = events.is_running_count(group)
         compared.append({
             "event": group[0].title.split(" > ")[-1], "running_count": running,
             "markers": [quote.marker for quote in group], "reports": reports,
-            "timeline": events.timeline(group),
+            "timeline": events.timeline(group, running=running),
             "disagreement": events.disagreement(group, running=running),
         })
     return compared

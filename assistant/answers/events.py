@@ -81,7 +81,8 @@ _PLACE = re.compile(
 _WORD = re.compile(r"[\w'’.-]+")
 _SENTENCE_END = re.compile(r"[.!?]\s+")
 _SINCE = re.compile(r"\bsince\s+([^.;,]{3,60})", re.IGNORECASE)
-_SINCE_FILLER = frozenset("the a an its their start beginning of in on at was were started began "
+_SINCE_FILLER = frozenset("the a an its their start beginning of in on at was were started began announced agreed "
+                          "signed declared came into force "
                           "reinstating reinstated imposing imposed launching launched took effect "
                           "january february march april may june july august september october "
                           "november december last year month week".split())
@@ -210,15 +211,27 @@ def group_events(quotes: Sequence[Quote]) -> list[list[Quote]]:
     return [sorted(group, key=lambda quote: (quote.published or "", quote.marker)) for group in groups.values()]
 
 
-def readings(quotes: Sequence[Quote]) -> list[Reading]:
-    """Every figure of one event's quotes (casualty figures, else running counts), in date order."""
+def readings(quotes: Sequence[Quote], *, running: bool = False) -> list[Reading]:
+    """Every figure of one event's quotes (casualty figures, else running counts), in date order.
+
+    For a running count only the running total of each category is kept per quote:
+    its largest figure ("3 killed today, bringing the total to 23" -> 23).
+    """
     found = []
     for quote in sorted(quotes, key=lambda quote: (quote.published or "", quote.marker)):
-        for figure in quote.figures:
-            found.append(_reading(quote, figure.category, figure_value(figure), figure.low, figure.high))
+        own = [_reading(quote, figure.category, figure_value(figure), figure.low, figure.high)
+               for figure in quote.figures]
         if not quote.figures:
-            for thing, value in running_readings(quote):
-                found.append(_reading(quote, thing, f"{value:,}", value, value))
+            own = [_reading(quote, thing, f"{value:,}", value, value) for thing, value in running_readings(quote)]
+        if running:
+            largest: dict[str, Reading] = {}
+            for reading in own:
+                size = reading.low if reading.low is not None else (reading.high or -1)
+                kept = largest.get(reading.category)
+                if kept is None or size > (kept.low if kept.low is not None else (kept.high or -1)):
+                    largest[reading.category] = reading
+            own = list(largest.values())
+        found += own
     return found
 
 
@@ -240,14 +253,14 @@ def disagreement(quotes: Sequence[Quote], *, running: bool | None = None) -> str
     """
     running = is_running_count(quotes) if running is None else running
     by_category: dict[str, list[Reading]] = {}
-    for reading in readings(quotes):
+    for reading in readings(quotes, running=running):
         by_category.setdefault(reading.category, []).append(reading)
     for category, values in by_category.items():
         for position, earlier in enumerate(values):
             for later in values[position + 1:]:
                 if later.marker == earlier.marker or (later.low, later.high) == (earlier.low, earlier.high):
                     continue
-                if running and (later.low or 0) >= (earlier.low or 0):
+                if running and (later.low is None or earlier.low is None or later.low >= earlier.low):
                     continue
                 return (f"The reports differ ({category}): {earlier.source} ({earlier.published or 'undated'}) "
                         f"gives {earlier.value}; {later.source} ({later.published or 'undated'}) "
@@ -255,14 +268,15 @@ def disagreement(quotes: Sequence[Quote], *, running: bool | None = None) -> str
     return None
 
 
-def timeline(quotes: Sequence[Quote]) -> dict[str, str]:
+def timeline(quotes: Sequence[Quote], *, running: bool | None = None) -> dict[str, str]:
     """Per category, the values in date order: {"vessels": "21 → 100 → 55, as reported on ..."}.
 
     Only categories reported by more than one quote get a line.
     """
+    running = is_running_count(quotes) if running is None else running
     lines = {}
     by_category: dict[str, list[Reading]] = {}
-    for reading in readings(quotes):
+    for reading in readings(quotes, running=running):
         by_category.setdefault(reading.category, []).append(reading)
     for category, values in by_category.items():
         if len({reading.marker for reading in values}) < 2:
