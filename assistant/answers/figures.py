@@ -36,7 +36,8 @@ A figure is a count of people tied to a casualty word. The rules, in the order t
    more than 70,000 people in Merv and more than 190,000 in Nishapur" give two
    figures of the same category.
 
-Categories (`CATEGORY_WORDS`): killed (kill, dead, died, deaths, death toll,
+Categories (`CATEGORY_WORDS` in figure_words.py, with the `PEOPLE` and `NOT_PEOPLE`
+lists): killed (kill, dead, died, deaths, death toll,
 bodies, shot dead), injured (injure, wound, hurt), missing, displaced (displace,
 fled, homeless), detained (arrest, detain, abduct, kidnap, taken hostage).
 "a soldier", "several", "many" are not numbers and give no figure.
@@ -47,24 +48,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.answers.figure_words import CATEGORY_WORDS, NOT_PEOPLE, PEOPLE
 from assistant.records import Figure, SubCount
 
 CATEGORIES = ("killed", "injured", "missing", "displaced", "detained")
-
-CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "killed": ("kill", "kills", "killed", "killing", "dead", "die", "dies", "died", "dying", "death",
-               "deaths", "fatalities", "bodies", "shot dead", "massacred", "executed", "executes",
-               "execute", "executing", "death toll", "toll"),
-    "injured": ("injure", "injures", "injured", "injuring", "injuries", "wound", "wounds", "wounded",
-                "wounding", "hurt"),
-    "missing": ("missing",),
-    "displaced": ("displace", "displaces", "displaced", "displacing", "fled", "flee", "flees",
-                  "fleeing", "homeless"),
-    "detained": ("arrest", "arrests", "arrested", "arresting", "detain", "detains", "detained",
-                 "detaining", "abduct", "abducts", "abducted", "abducting", "kidnap", "kidnaps",
-                 "kidnapped", "kidnapping", "taken hostage", "taken captive", "taken prisoner"),
-}
-"""Casualty word -> category. Multi-word entries ("shot dead") are matched as phrases."""
 
 _WORD_CATEGORY = {word: category for category, words in CATEGORY_WORDS.items() for word in words}
 # Words that take a number after them as their object ("killing 2", "the deaths of 483").
@@ -74,35 +61,6 @@ _OBJECT_TAKERS = {word for word in _WORD_CATEGORY if word not in
                    "taken prisoner", "die", "dies", "died", "dying", "hurt"}}
 # Transitive verbs: a number before them is their subject only in the passive ("5 were killed").
 _TRANSITIVE = {word for word in _OBJECT_TAKERS if word not in {"deaths", "injuries", "wounds"}}
-
-PEOPLE = frozenset("""
-people persons person civilians civilian children child kids women woman men man girls girl boys boy
-babies infants youths youth soldiers soldier troops servicemen personnel fighters fighter militants
-militant members officers officer police policemen policewomen guards guardsmen residents villagers
-workers journalists reporters medics paramedics doctors nurses staff employees students pupils
-worshippers pilgrims protesters protestors demonstrators migrants refugees others individuals victims
-passengers crew sailors seafarers prisoners hostages detainees suspects insurgents rebels gunmen
-jihadists terrorists commanders leaders relatives peacekeepers farmers fishermen miners herders
-bystanders pedestrians mourners shoppers attackers assailants separatists dissidents combatants
-contractors activists gangsters operatives recruits conscripts policemen rangers marines fishers
-family families inmates teenagers adults elderly minors
-""".split())
-"""Nouns that name people; a number counting one of these is a candidate figure."""
-
-NOT_PEOPLE = frozenset("""
-drone drones uav uavs missile missiles rocket rockets shell shells bomb bombs mortar mortars
-projectile projectiles munitions rounds grenade grenades ship ships vessel vessels boat boats tanker
-tankers cargo aircraft plane planes jet jets helicopter helicopters tank tanks vehicle vehicles
-truck trucks car cars bus buses building buildings home homes house houses village villages town
-towns city cities school schools hospital hospitals mosque mosques church churches bridge bridges
-km kilometres kilometers kilometre kilometer miles mile metres meters metre meter feet
-year years month months week weeks day days hour hours minute minutes night nights
-percent per cent % dollars euros pounds tonnes tons barrels points seats votes countries nations states
-provinces districts regions sites facilities targets positions attacks strikes airstrikes raids
-incidents times cases shahed shaheds cruise ballistic kamikaze glide guided artillery
-episodes pages divisions brigades battalions conditions phases extensions tackles
-""".split())
-"""Nouns that name things; a number counting one of these is never a casualty figure."""
 
 _ABOVE = r"at\s+least|more\s+than|over|upwards\s+of|in\s+excess\s+of|no\s+fewer\s+than|no\s+less\s+than"
 _BELOW = (r"up\s+to|nearly|almost|fewer\s+than|less\s+than|as\s+many\s+as|at\s+most|close\s+to|"
@@ -305,14 +263,17 @@ def _span_end(text: str, position: int) -> int:
 
 def _subcount_spans(text: str, casualty: list[tuple[int, int, str, str]]) -> list[tuple[int, int]]:
     """Regions holding sub-counts: from "including" to the next verb or casualty word (rule 3)."""
+    casualty_starts = [start for start, *_ in casualty]
     regions = []
     for match in _INCLUDING.finditer(text):
         end = len(text)
         for token in _TOKEN.finditer(text, match.end()):
             word = token.group().lower()
-            if word in (";", ".", ":") or word in ("are", "were", "is", "was", "have", "has") or \
-                    any(start == token.start() for start, *_ in casualty) or word == "and" and \
-                    any(start > token.end() and start - token.end() < 3 for start, *_ in casualty):
+            ends_list = word in (";", ".", ":", "are", "were", "is", "was", "have", "has")
+            at_casualty = token.start() in casualty_starts
+            # "..., and injures 50 others": "and" right before a casualty word closes the list.
+            and_casualty = word == "and" and any(0 < start - token.end() < 3 for start in casualty_starts)
+            if ends_list or at_casualty or and_casualty:
                 end = token.start()
                 break
         regions.append((match.start(), end))
@@ -357,7 +318,7 @@ def _takes_object(text: str, end: int, numbers_at: dict[int, _Number]) -> bool:
     stripped = rest.lstrip()
     if end + len(rest) - len(stripped) in numbers_at:
         return True
-    return re.match(r"(?:a|an|the|his|her|their|its|two|three)\b", stripped, re.IGNORECASE) is not None
+    return re.match(r"(?:a|an|the|his|her|their|its)\b", stripped, re.IGNORECASE) is not None
 
 
 def find_figures(text: str) -> tuple[Figure, ...]:
