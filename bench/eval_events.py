@@ -1,6 +1,6 @@
 """How often event grouping (assistant/answers/events.py) is right, and that comparisons never mix events.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/eval_events.py
+    PYTHONPATH=$PWD .venv/bin/python bench/eval_events.py [--index DIR]
 
 1. Pairs: bench/data/events_labelled.jsonl holds 120 pairs of conflict-news items
    (drawn by bench/sample_events.py, rules and seeds there) labelled by reading:
@@ -13,12 +13,16 @@
    `latest_first` must put the newest report first.
    For every question with `not_same_event`, those items must never share a
    comparison.
+3. With --index DIR (an index of the conflict-news corpus), the same questions
+   are asked through QAService: running-count answers must list their quotes
+   newest first, and no comparison may hold two items of a `not_same_event` list.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import sys
 from pathlib import Path
 
 from assistant.answers import events
@@ -81,6 +85,39 @@ def question_checks() -> dict[str, int]:
     return {"questions_checked": checked, "failures": failures}
 
 
+def service_checks(index_dir: Path) -> dict[str, int]:
+    """Ask the running-count and separate-event questions through QAService over a built index.
+
+    Running-count questions: the answer's dated quotes must be newest first.
+    Separate-event questions: no comparison of the answer may hold two of the
+    listed items.
+    """
+    from assistant.service import QAService  # noqa: PLC0415
+    from assistant.settings import Settings  # noqa: PLC0415
+    from assistant.answers.citations import answer_to_json  # noqa: PLC0415
+
+    service = QAService(Settings(index_dir=index_dir))
+    questions = [json.loads(line) for line in (HERE / "data" / "conflict_questions.jsonl").read_text().splitlines()]
+    checked = failures = 0
+    for question in questions:
+        if not (question.get("running_count") or question.get("not_same_event")):
+            continue
+        answer = service.ask(question["question"])
+        payload = answer_to_json(answer)
+        dates = [quote.published for quote in answer.quotes if quote.published]
+        ok = dates == sorted(dates, reverse=True) if question.get("running_count") else True
+        apart = set(question.get("not_same_event", ()))
+        by_marker = {quote.marker: {quote.doc_id, *(ref.doc_id for ref in quote.also_in)} for quote in answer.quotes}
+        for compared in payload["comparison"]:
+            held = set().union(*(by_marker[marker] for marker in compared["markers"]))
+            ok = ok and len(held & apart) < 2
+        checked += 1
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {question['question']} -> "
+              f"{[(quote.published, quote.doc_id) for quote in answer.quotes]}")
+    return {"questions_asked": checked, "failures": failures}
+
+
 def main() -> None:
     for sample in ("heldout", "first"):
         pairs = pair_scores(sample)
@@ -89,6 +126,9 @@ def main() -> None:
     checks = question_checks()
     print(f"running-count / separate-event questions: {checks['questions_checked']} checked, "
           f"{checks['failures']} failures")
+    if len(sys.argv) > 2 and sys.argv[1] == "--index":
+        asked = service_checks(Path(sys.argv[2]))
+        print(f"asked through the service: {asked['questions_asked']} questions, {asked['failures']} failures")
 
 
 if __name__ == "__main__":

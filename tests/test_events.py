@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
+import pytest
+
 from assistant.answers import events
 from assistant.answers.figures import find_figures
 from assistant.records import Quote
@@ -67,11 +72,6 @@ def test_questions_about_the_latest_put_the_newest_report_first():
 
 
 def test_running_count_questions_of_the_question_set_are_one_comparison_latest_first():
-    import importlib.util
-    from pathlib import Path
-
-    import pytest
-
     root = Path(__file__).resolve().parents[1]
     bench = importlib.util.spec_from_file_location("eval_events", root / "bench" / "eval_events.py")
     module = importlib.util.module_from_spec(bench)
