@@ -121,6 +121,8 @@ def first_place(text: str) -> frozenset[str]:
     """The words of the first place in `text` that is not a country or broad area ("Kryvyi", "Rih")."""
     for match in _PLACE.finditer(text):
         words = {word.removesuffix("'s").removesuffix("’s") for word in match.group(1).split()}
+        if "City" in words and len(words) > 1:
+            return frozenset(words)  # "Gaza City" is a city even though "Gaza" alone is broad
         specific = frozenset(word for word in words if word[:1].isupper() and word not in _COUNTRY_WORDS
                              and word not in BROAD_PLACES and word not in _COMMON_NAMES
                              and not re.search(r"(?:ian|ese)$", word))
@@ -183,7 +185,7 @@ def same_event(first: Quote, second: Quote) -> bool:
             and (anchor is None or other_anchor is None or anchor == other_anchor)):
         return True
     days = _days_apart(first.published, second.published)
-    if days is None or days > EVENT_MAX_DAYS or not first_place(first.text) & first_place(second.text):
+    if days is None or days > EVENT_MAX_DAYS or not (first_place(first.text) & first_place(second.text)) - {"City"}:
         return False
     return first.title == second.title or len(shared) >= 2
 
