@@ -80,3 +80,13 @@ def test_running_count_questions_of_the_question_set_are_one_comparison_latest_f
         pytest.skip("the shared conflict-news corpus is not on this machine")
     checks = module.question_checks()
     assert checks["questions_checked"] >= 7 and checks["failures"] == 0
+
+
+def test_two_sentences_of_one_report_are_not_a_disagreement():
+    total = quote("At least 100 Palestinians are killed in airstrikes across the Gaza Strip.", marker=1,
+                  source="Al Jazeera", published="2025-04-03", title="Rafah offensive", doc_id="wcep-2025-04-03-001")
+    part = quote("One of the strikes killed at least 27 people in Gaza City.", marker=2, source="Al Jazeera",
+                 published="2025-04-03", title="Rafah offensive", doc_id="wcep-2025-04-03-001")
+    assert events.group_events([total, part]) == [[total, part]]
+    assert events.disagreement([total, part]) is None
+    assert events.timeline([total, part]) == {}

@@ -141,7 +141,7 @@ def comparison(answer: Answer) -> list[dict[str, Any]]:
     for group in events.group_events(answer.quotes):
         running = events.is_running_count(group)
         found = events.readings(group, running=running)
-        if len({reading.marker for reading in found}) < 2:
+        if len({reading.doc_id for reading in found}) < 2:
             continue
         reports = []
         for quote in group:

@@ -102,6 +102,7 @@ class Reading:
     low: int | None
     high: int | None
     marker: int
+    doc_id: str
     source: str
     published: str | None
 
@@ -239,7 +240,7 @@ def readings(quotes: Sequence[Quote], *, running: bool = False) -> list[Reading]
 
 def _reading(quote: Quote, category: str, value: str, low: int | None, high: int | None) -> Reading:
     return Reading(category=category, value=value, low=low, high=high, marker=quote.marker,
-                   source=quote.source, published=quote.published)
+                   doc_id=quote.doc_id, source=quote.source, published=quote.published)
 
 
 def is_running_count(quotes: Sequence[Quote]) -> bool:
@@ -250,7 +251,7 @@ def is_running_count(quotes: Sequence[Quote]) -> bool:
 def disagreement(quotes: Sequence[Quote], *, running: bool | None = None) -> str | None:
     """One plain line naming the outlets whose reports of this event differ, or None.
 
-    Incidents: two reports give different values for one category. Running counts:
+    Incidents: two reports (documents) give different values for one category. Running counts:
     a later report gives a lower count than an earlier one.
     """
     running = is_running_count(quotes) if running is None else running
@@ -260,7 +261,8 @@ def disagreement(quotes: Sequence[Quote], *, running: bool | None = None) -> str
     for category, values in by_category.items():
         for position, earlier in enumerate(values):
             for later in values[position + 1:]:
-                if later.marker == earlier.marker or (later.low, later.high) == (earlier.low, earlier.high):
+                # Two sentences of one report may give a total and a part: only reports are compared.
+                if later.doc_id == earlier.doc_id or (later.low, later.high) == (earlier.low, earlier.high):
                     continue
                 if running and (later.low is None or earlier.low is None or later.low >= earlier.low):
                     continue
@@ -273,7 +275,7 @@ def disagreement(quotes: Sequence[Quote], *, running: bool | None = None) -> str
 def timeline(quotes: Sequence[Quote], *, running: bool | None = None) -> dict[str, str]:
     """Per category, the values in date order: {"vessels": "21 → 100 → 55, as reported on ..."}.
 
-    Only categories reported by more than one quote get a line.
+    Only categories reported by more than one document get a line.
     """
     running = is_running_count(quotes) if running is None else running
     lines = {}
@@ -281,7 +283,7 @@ def timeline(quotes: Sequence[Quote], *, running: bool | None = None) -> dict[st
     for reading in readings(quotes, running=running):
         by_category.setdefault(reading.category, []).append(reading)
     for category, values in by_category.items():
-        if len({reading.marker for reading in values}) < 2:
+        if len({reading.doc_id for reading in values}) < 2:
             continue
         dates = ", ".join(f"{reading.published or 'undated'} ({reading.source})" for reading in values)
         lines[category] = f"{' → '.join(reading.value for reading in values)}, as reported on {dates}"
