@@ -45,8 +45,9 @@ fled, homeless), detained (arrest, detain, abduct, kidnap, taken hostage).
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answers.figure_words import CATEGORY_WORDS, NOT_PEOPLE, PEOPLE
 from assistant.records import Figure, SubCount
@@ -321,8 +322,45 @@ def _takes_object(text: str, end: int, numbers_at: dict[int, _Number]) -> bool:
     return re.match(r"(?:a|an|the|his|her|their|its)\b", stripped, re.IGNORECASE) is not None
 
 
+_SENTENCE_BREAK = re.compile(r"(?<![A-Z]\.[A-Z]\.)(?<=[.!?;])\s+(?=[A-Z0-9\"“‘'(])")
+MAX_PIECE_CHARS = 2_000
+"""Text is read a sentence at a time; a longer run without a sentence end is cut at a space
+(a figure is a short phrase), which keeps the reader linear in the length of the text."""
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, none longer than `MAX_PIECE_CHARS`."""
+    bounds, start = [], 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        bounds.append((start, match.start()))
+        start = match.end()
+    bounds.append((start, len(text)))
+    pieces = []
+    for start, end in bounds:
+        while end - start > MAX_PIECE_CHARS:
+            cut = text.rfind(" ", start + MAX_PIECE_CHARS // 2, start + MAX_PIECE_CHARS)
+            cut = cut if cut > start else start + MAX_PIECE_CHARS
+            pieces.append((start, cut))
+            start = cut
+        pieces.append((start, end))
+    return pieces
+
+
 def find_figures(text: str) -> tuple[Figure, ...]:
-    """Every casualty figure in `text`, in reading order, with sub-counts attached (module rules)."""
+    """Every casualty figure in `text`, in reading order, with sub-counts attached (module rules).
+
+    Offsets index `text`. The text is read one sentence at a time: no figure spans two.
+    """
+    found: list[Figure] = []
+    for start, end in _pieces(text):
+        for figure in _sentence_figures(text[start:end]):
+            found.append(replace(figure, start=figure.start + start, end=figure.end + start, includes=tuple(
+                replace(sub, start=sub.start + start, end=sub.end + start) for sub in figure.includes)))
+    return tuple(found)
+
+
+def _sentence_figures(text: str) -> tuple[Figure, ...]:
+    """The figures of one sentence (offsets into it)."""
     casualty = _category_words(text)
     all_numbers = numbers(text)
     by_start = {number.start: number for number in all_numbers}
@@ -334,7 +372,9 @@ def find_figures(text: str) -> tuple[Figure, ...]:
         return re.match(r"\s+of\s+(?:them|whom)\b", text[number.end:number.end + 12]) is not None
 
     subcounts = [number for number in all_numbers if in_subregion(number)]
-    candidates = [number for number in all_numbers if number not in subcounts]
+    sub_starts = {number.start for number in subcounts}
+    candidates = [number for number in all_numbers if number.start not in sub_starts]
+    casualty_starts = [item[0] for item in casualty]
     figures: list[tuple[_Number, str, int, int]] = []
     used: set[int] = set()
     object_verbs: set[int] = set()
@@ -350,7 +390,7 @@ def find_figures(text: str) -> tuple[Figure, ...]:
         after = re.match(r"\s+(?:of\s+)?", text[end:])
         position = end + (after.end() if after else 0)
         number = by_start.get(position)
-        if number is None or number.start in used or number in subcounts:
+        if number is None or number.start in used or number.start in sub_starts:
             continue
         if word in ("deaths", "death", "injuries") and not text[end:position].strip():
             continue
@@ -361,25 +401,24 @@ def find_figures(text: str) -> tuple[Figure, ...]:
     # Rule 5: toll updates.
     for match in _TOLL.finditer(text):
         number = by_start.get(match.end())
-        if number is not None and number.start not in used and number not in subcounts:
+        if number is not None and number.start not in used and number.start not in sub_starts:
             take(number, "killed", match.start(), number.end)
     # Rule 6: number first.
-    for number in candidates:
+    for position, number in enumerate(candidates):
         if number.start in used or not _counts_people(text, number.end):
             continue
-        following = [item for item in casualty if item[0] >= number.end]
-        if not following:
+        next_word = bisect.bisect_left(casualty_starts, number.end)
+        if next_word == len(casualty):
             continue
-        start, end, word, category = following[0]
+        start, end, word, category = casualty[next_word]
         if word in ("toll", "death toll", "death"):
             continue
         gap = text[number.end:start]
         for region_start, region_end in subregions:
             if number.end <= region_start < start:
                 gap = text[number.end:region_start].rstrip().rstrip(",") + " " + text[region_end:start]
-        if any(other.start >= number.end and other.end <= start and other not in subcounts
-               for other in all_numbers):
-            continue
+        if position + 1 < len(candidates) and candidates[position + 1].end <= start:
+            continue  # another number stands between
         if not _gap_links(text, gap, word):
             continue
         if word in _TRANSITIVE and start in object_verbs and not re.search(
@@ -390,10 +429,13 @@ def find_figures(text: str) -> tuple[Figure, ...]:
             continue
         take(number, category, number.start, end)
     # Rule 7: coordination with a figure just before or just after.
+    by_number = sorted(figures, key=lambda item: item[0].start)
+    number_starts = [item[0].start for item in by_number]
     for number in candidates:
         if number.start in used or not _counts_people(text, number.end):
             continue
-        for other, category, _start, _end in list(figures):
+        nearest = bisect.bisect_left(number_starts, number.start)
+        for other, category, _start, _end in by_number[max(0, nearest - 1):nearest + 1]:
             if number.end <= other.start:
                 words = text[number.end:other.start].split()
                 linked = (len(words) in (2, 3, 4) and words[-1].lower() == "and"
@@ -401,7 +443,8 @@ def find_figures(text: str) -> tuple[Figure, ...]:
                           and not any(word.lower() in _BREAK or word.lower() in _AUX for word in words[:-1]))
             else:
                 words = text[_span_end(text, other.end):number.start].split()
-                later = [item for item in casualty if number.end <= item[0] < number.end + 40]
+                following = bisect.bisect_left(casualty_starts, number.end)
+                later = following < len(casualty) and casualty_starts[following] < number.end + 40
                 linked = (bool(words) and len(words) <= 3 and words[-1].lower() == "and"
                           and all(word.lower() == "in" or word[:1].isupper() for word in words[:-1])
                           and not later)
@@ -409,19 +452,20 @@ def find_figures(text: str) -> tuple[Figure, ...]:
                 take(number, category, number.start, _span_end(text, number.end))
                 break
     ordered = sorted(figures, key=lambda item: item[2])
+    by_number = sorted(figures, key=lambda item: item[0].start)
+    number_starts = [item[0].start for item in by_number]
     includes: dict[int, list[SubCount]] = {}
     for sub in subcounts:
         if not _counts_people(text, sub.end):
             continue
-        before = [item for item in ordered if item[0].start < sub.start and "." not in
-                  text[min(item[3], sub.start):sub.start].replace("..", "")]
+        before = by_number[:bisect.bisect_left(number_starts, sub.start)]
         if not before:
             continue
         target = before[-1]
-        named = [item for item in casualty if sub.end <= item[0] <= sub.end + 30]
-        if named:
-            same = [item for item in before if item[1] == named[0][3]]
-            target = same[-1] if same else target
+        following = bisect.bisect_left(casualty_starts, sub.end)
+        if following < len(casualty) and casualty_starts[following] <= sub.end + 30:
+            named = casualty[following][3]
+            target = next((item for item in reversed(before) if item[1] == named), target)
         who = next((w for w in _words_after(text, sub.end, 3) if _is_person_word(w)), None)
         includes.setdefault(target[0].start, []).append(
             SubCount(low=sub.low, high=sub.high, vague=sub.vague, who=who, start=sub.start,
