@@ -1,4 +1,4 @@
-"""The `conflict-qa` command line: build, stats, verify, ask, eval, serve, fetch, watch.
+"""The `conflict-qa` command line: build, stats, verify, ask, figures, eval, serve, fetch, watch.
 
 Heavy libraries (torch, faiss, gradio) are imported inside the commands, so
 `conflict-qa --help` answers at once. User mistakes end in one line on stderr
@@ -229,6 +229,39 @@ def verify(index_dir: Path, as_json: bool) -> None:
             click.echo(f"error: {problem}", err=True)
     if not report["ok"]:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("file", required=False, default="-", type=click.Path(path_type=Path, allow_dash=True))
+@json_option
+def figures(file: Path, as_json: bool) -> None:
+    """Casualty figures in FILE (one text a line; - or none reads stdin), line by line.
+
+    With --json, one object per line: {"text", "figures": [{"category", "low", "high",
+    "vague", "start", "end", "includes"}]}, offsets into that line.
+    """
+    from assistant.answers.figures import figure_json, figure_value, find_figures
+
+    if str(file) != "-" and not file.is_file():
+        fail(f"no such file: {file}")
+    try:
+        handle = sys.stdin if str(file) == "-" else open(file, encoding="utf-8", errors="replace")
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                text = line.rstrip("\r\n")
+                found = find_figures(text)
+                if as_json:
+                    click.echo(json.dumps({"text": text, "figures": [figure_json(f) for f in found]},
+                                          ensure_ascii=False))
+                    continue
+                shown = "; ".join(
+                    f"{figure.category} {figure_value(figure)} \"{text[figure.start:figure.end]}\""
+                    + "".join(f" (including {figure_value(sub)} {sub.who or ''})".replace(" )", ")")
+                              for sub in figure.includes)
+                    for figure in found)
+                click.echo(f"{number}: {shown or 'no casualty figures'}")
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror or error}")
 
 
 @main.command(name="eval")

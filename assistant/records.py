@@ -116,18 +116,39 @@ class Span:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Figure:
-    """A number next to a casualty word inside a quote, e.g. "18" + "killed".
+class SubCount:
+    """A part of a casualty figure ("including four children"): never a total by itself.
 
-    `start`/`end` are offsets into the quote text (not the document), so a UI can
-    highlight the figure inside the quote.
+    `low`/`high`/`vague` as in `Figure`; `who` is the people noun ("children") or None.
+    `start`/`end` are offsets into the same text as the figure's.
     """
 
-    value: str
-    category: str
-    text: str
+    low: int | None
+    high: int | None
+    vague: str | None = None
+    who: str | None = None
     start: int
     end: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figure:
+    """A count of people in one casualty category, read from a quote (assistant/answers/figures.py).
+
+    `category` is killed, injured, missing, displaced or detained. `low`/`high` are the
+    bounds as reported ("at least 26": 26, None; "up to 10": None, 10; "18": 18, 18);
+    `vague` keeps an amount given without a number ("dozens"; then both bounds are
+    None). `start`/`end` are offsets into the quote text (not the document), so a UI
+    can highlight the figure inside the quote. `includes` holds its sub-counts.
+    """
+
+    category: str
+    low: int | None
+    high: int | None
+    vague: str | None = None
+    start: int
+    end: int
+    includes: tuple[SubCount, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

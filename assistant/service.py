@@ -29,6 +29,7 @@ import numpy as np
 
 from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
 from assistant.answers.coded_events import attach_events
+from assistant.answers.events import latest_first
 from assistant.ingest.dates import parse_date_bound, question_dates
 from assistant.ingest.outlets import Credit, corpus_credits
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
@@ -380,6 +381,7 @@ class QAService:
             state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,
             preferred=ranking.preferred, policy=self.policy,
         )
+        quotes = latest_first(text, quotes)  # "so far", "since", "latest": newest report first
         elapsed_ms = (time.perf_counter() - started) * 1000
         answer = attach_events(build_answer(text, answered, quotes, nearest, elapsed_ms), state.by_id)
         return AskDetails(answer=answer, ranking=ranking, query_vector=query_vector,

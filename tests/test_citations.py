@@ -60,25 +60,63 @@ def test_answer_json_has_quotes_sources_and_markers():
     assert payload["answered"] is True and payload["message"] is None
     quote = payload["quotes"][0]
     assert quote["marker"] == 1 and quote["link"].startswith(URL + "#:~:text=")
-    assert quote["figures"] == [{"value": "18", "category": "killed", "text": "killed 18 people",
-                                 "start": 5, "end": 21}]
+    assert quote["figures"] == [{"category": "killed", "low": 18, "high": 18, "vague": None,
+                                 "start": 5, "end": 21, "includes": []}]
     assert quote["also_in"][0]["source"] == "Reuters"
     assert [(s["marker"], s["markers"], s["source"]) for s in payload["sources"]] == [
         (1, [1], "JURIST"), (1, [1], "Reuters")]
     assert payload["elapsed_ms"] == 12.3
 
 
-def test_comparison_groups_figures_by_outlet_and_date():
-    answer = Answer(question="How many were killed?", answered=True, quotes=(
-        make_quote("The strike killed 18 people.", marker=1),
-        make_quote("At least 21 people were killed in the strike.", marker=2, source="Al Jazeera",
-                   published="2024-01-01", doc_id="doc-3"),
-    ))
-    comparison = answer_to_json(answer)["comparison"]
-    assert [(group["source"], [f["text"] for f in group["figures"]]) for group in comparison] == [
-        ("JURIST", ["killed 18 people"]), ("Al Jazeera", ["At least 21 people were killed"]),
-    ]
-    assert answer_to_json(answer)["comparison_note"]
+def corpus_quote(text: str, *, marker: int, source: str, published: str, title: str, doc_id: str) -> Quote:
+    return Quote(text=text, doc_id=doc_id, title=title, source=source, url=URL, published=published,
+                 start=0, end=len(text), score=1.0, figures=find_figures(text), marker=marker)
+
+
+# Items of the shared conflict-news corpus (wcep-2025-04-13-001, -04-04-002, -04-05-001, 2026-07-25-008).
+SUMY = corpus_quote(
+    "During Palm Sunday, two Russian Iskander-M ballistic missiles carrying cluster munitions strike the "
+    "centre of Sumy, Ukraine, killing at least 35 people and wounding 117 others.", marker=1,
+    source="ABC News; BBC News", published="2025-04-13", title="Russo-Ukrainian War > 2025 Sumy airstrike",
+    doc_id="wcep-2025-04-13-001")
+KRYVYI_RIH = corpus_quote(
+    "A Russian ballistic missile strike on a residential area in Kryvyi Rih, Ukraine, kills 19 people, "
+    "including nine children, and injures more than 50 others.", marker=2, source="Reuters",
+    published="2025-04-04", title="Russo-Ukrainian War > Kryvyi Rih strikes", doc_id="wcep-2025-04-04-002")
+KRYVYI_RIH_NEXT_DAY = corpus_quote(
+    "The Ukrainian government declares April 6 as a day of mourning following yesterday's Russian missile "
+    "strike on Kryvyi Rih in Dnipropetrovsk Oblast, Ukraine, that killed twenty people, one of the deadliest "
+    "strikes since the start of the invasion.", marker=3, source="de Volkskrant", published="2025-04-05",
+    title="Russo-Ukrainian War > Kryvyi Rih strikes", doc_id="wcep-2025-04-05-001")
+STRIKE_2026 = corpus_quote(
+    "Ukrainian officials say a Russian drone strike on a postal facility in Sumy has killed two people.",
+    marker=4, source="AFP via BGNES", published="2026-07-25",
+    title="Russo-Ukrainian War > Russian attacks on civilians", doc_id="wcep-2026-07-25-008")
+
+
+def test_comparison_never_sets_different_events_side_by_side():
+    answer = Answer(question="How many were killed?", answered=True,
+                    quotes=(SUMY, KRYVYI_RIH, STRIKE_2026))
+    assert answer_to_json(answer)["comparison"] == []
+    assert "Figures for one event" not in render_text(answer)
+
+
+def test_reports_of_one_event_are_compared_in_date_order_with_a_disagreement_line():
+    answer = Answer(question="How many were killed in Kryvyi Rih?", answered=True,
+                    quotes=(KRYVYI_RIH_NEXT_DAY, SUMY, KRYVYI_RIH))
+    payload = answer_to_json(answer)
+    (compared,) = payload["comparison"]
+    assert compared["event"] == "Kryvyi Rih strikes"
+    assert [(r["source"], r["published"]) for r in compared["reports"]] == [
+        ("Reuters", "2025-04-04"), ("de Volkskrant", "2025-04-05")]
+    assert [(f["category"], f["value"]) for f in compared["reports"][0]["figures"]] == [
+        ("killed", "19"), ("injured", "at least 50")]
+    assert compared["timeline"]["killed"].startswith("19 → 20, as reported on 2025-04-04 (Reuters)")
+    assert compared["disagreement"] == (
+        "The reports differ (killed): Reuters (2025-04-04) gives 19; de Volkskrant (2025-04-05) gives 20.")
+    assert payload["comparison_note"]
+    text = render_text(answer)
+    assert text.index(compared["disagreement"]) < text.index("Reuters (2025-04-04): killed 19 [2]")
 
 
 def test_single_outlet_has_no_comparison():
@@ -119,7 +157,7 @@ def test_terminal_text_shows_marker_quote_context_and_source():
                               quotes=(make_quote("They killed 18 people."),)))
     assert '[1] "They killed 18 people."' in text
     assert "Earlier sentence." in text
-    assert "JURIST" in text and URL in text and "figures: killed 18 people" in text
+    assert "JURIST" in text and URL in text and "figures: killed 18" in text
 
 
 PORTAL = "https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_1"

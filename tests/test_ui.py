@@ -60,17 +60,25 @@ def test_unanswered_question_says_so_and_labels_nearest_passages() -> None:
     assert 'class="cqa-quote cqa-nearest"' in html
 
 
-def test_figures_are_compared_side_by_side_only_across_outlets() -> None:
-    killed = lambda value: (Figure(value=value, category="killed", text=f"{value} people",  # noqa: E731
-                                   start=15, end=15 + len(value) + 7),)
-    one = make_quote(figures=killed("18"))
-    other = make_quote(doc_id="doc-2", source="Other Wire", marker=2, figures=killed("24"),
-                       text="Officials said 24 people were killed.")
+def test_figures_are_compared_only_across_reports_of_one_event() -> None:
+    killed = lambda low, start: (Figure(category="killed", low=low, high=low, start=start,  # noqa: E731
+                                        end=start + len(str(low)) + 7),)
+    one = make_quote(figures=killed(18, 15), title="Belgorod strikes", published="2024-05-12",
+                     text="Officials said 18 people were killed in Belgorod.")
+    other = make_quote(doc_id="doc-2", source="Other Wire", marker=2, figures=killed(24, 15),
+                       text="Officials said 24 people were killed in Belgorod.", title="Belgorod strikes",
+                       published="2024-05-13")
+    elsewhere = make_quote(doc_id="doc-3", source="Third Wire", marker=3, figures=killed(5, 15),
+                           text="Officials said 5 people were killed in Kherson.", title="Kherson strikes",
+                           published="2024-05-13")
 
-    assert "cqa-compare" not in render_answer(Answer(question="q", answered=True, quotes=(one,)))
-    table = render_answer(Answer(question="q", answered=True, quotes=(one, other)))
-    assert "cqa-compare" in table
-    assert re.search(r"<th>killed</th><td>18 \[1\]</td><td>24 \[2\]</td>", table)
+    assert "cqa-compare" not in render_answer(Answer(question="q", answered=True, quotes=(one, elsewhere)))
+    table = render_answer(Answer(question="q", answered=True, quotes=(one, other, elsewhere)))
+    assert table.count('class="cqa-compare"') == 1 and "Third Wire</th>" not in table
+    assert re.search(r"<th>killed</th><td>18 \[1\]</td><td>24 \[2\]</td></tr>", table)
+    assert ('<p class="cqa-differ">The reports differ (killed): Example News (2024-05-12) gives 18; '
+            'Other Wire (2024-05-13) gives 24.</p>') in table
+    assert table.index("cqa-differ") < table.index("<table>")
     assert '<strong class="cqa-figure">18 people</strong>' in table
 
 

@@ -17,8 +17,10 @@ from typing import Any
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlsplit
 
+from assistant.answers import events
+from assistant.answers.figures import figure_json, figure_value
 from assistant.ingest.outlets import cited_outlets, publisher_name
-from assistant.records import Answer, Attribution, Figure, Quote, SourceRef
+from assistant.records import Answer, Attribution, Quote, SourceRef
 
 FRAGMENT_WHOLE_WORDS = 10
 """Sentences of at most this many words are put whole into the fragment."""
@@ -27,7 +29,7 @@ FRAGMENT_EDGE_WORDS = 5
 NOT_ANSWERED = "The corpus does not answer this question."
 NEAREST_LABEL = "Closest passages found; they do not answer the question."
 COMPARISON_NOTE = (
-    "Figures are shown as each outlet reported them; they may not describe the same event."
+    "Figures are compared only across reports of the same event, in the order they were published."
 )
 
 _WHITESPACE = re.compile(r"\s+")
@@ -125,11 +127,6 @@ def byline(attribution: Attribution) -> str:
     return f"{publisher} · citing {cited}" if cited else publisher
 
 
-def _figure_json(figure: Figure) -> dict[str, Any]:
-    return {"value": figure.value, "category": figure.category, "text": figure.text,
-            "start": figure.start, "end": figure.end}
-
-
 def _source_json(ref: SourceRef, *, sentence: str | None = None,
                  marker: int | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {} if marker is None else {"marker": marker}
@@ -150,7 +147,7 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         "published": quote.published, "start": quote.start, "end": quote.end,
         "score": round(float(quote.score), 4),
         "context_before": quote.context_before, "context_after": quote.context_after,
-        "figures": [_figure_json(figure) for figure in quote.figures],
+        "figures": [figure_json(figure) for figure in quote.figures],
         "also_in": [_source_json(ref, sentence=quote.text) for ref in quote.also_in],
         "marker": quote.marker,
         **attribution_json(attribution_of(quote)),
@@ -185,26 +182,38 @@ def source_list(answer: Answer) -> list[dict[str, Any]]:
 
 
 def comparison(answer: Answer) -> list[dict[str, Any]]:
-    """Quotes grouped by outlet and date, with their casualty figures side by side.
+    """Figures side by side, one comparison per event (assistant/answers/events.py).
 
-    Empty unless the quotes come from more than one outlet. Each group lists the
-    markers of its quotes and each figure with the marker it came from; nothing
-    here says that figures of different groups concern the same event.
+    Quotes are first grouped into events; an event gets a comparison only when at
+    least two of its reports give figures. Each comparison lists its `reports` in
+    date order (outlet, date, markers, figures with their `value` as read), the
+    `timeline` per category ("21 → 100 → 55, as reported on ...") and a one-line
+    `disagreement` naming the outlets whose figures differ (None when they agree).
+    Quotes of different events are never in one comparison.
     """
-    groups: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for quote in answer.quotes:
-        for ref in (_quote_ref(quote), *quote.also_in):
-            key = (ref.source, ref.published)
-            group = groups.setdefault(key, {"source": ref.source, "published": ref.published,
-                                            "markers": [], "figures": []})
-            if quote.marker not in group["markers"]:
-                group["markers"].append(quote.marker)
-                group["figures"].extend(
-                    {"marker": quote.marker, **_figure_json(figure)} for figure in quote.figures
-                )
-    if len({source for source, _ in groups}) < 2:
-        return []
-    return sorted(groups.values(), key=lambda group: (group["published"] or "", group["source"]))
+    compared = []
+    for group in events.group_events(answer.quotes):
+        running = events.is_running_count(group)
+        found = events.readings(group, running=running)
+        if len({reading.doc_id for reading in found}) < 2:
+            continue
+        reports = []
+        for quote in group:
+            figures = [{"marker": quote.marker, "value": figure_value(figure), **figure_json(figure)}
+                       for figure in quote.figures]
+            if not figures:
+                figures = [{"marker": quote.marker, "value": f"{value:,}", "category": thing, "low": value,
+                            "high": value, "vague": None, "start": None, "end": None, "includes": []}
+                           for thing, value in events.running_readings(quote)]
+            reports.append({"source": quote.source, "published": quote.published,
+                            "markers": [quote.marker], "figures": figures})
+        compared.append({
+            "event": group[0].title.split(" > ")[-1], "running_count": running,
+            "markers": [quote.marker for quote in group], "reports": reports,
+            "timeline": events.timeline(group, running=running),
+            "disagreement": events.disagreement(group, running=running),
+        })
+    return compared
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:
@@ -279,16 +288,20 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
         for ref in quote.also_in:
             lines.append(f"     also in: {_describe(ref)}")
         if quote.figures:
-            shown = "; ".join(figure.text for figure in quote.figures)
+            shown = "; ".join(f"{figure.category} {figure_value(figure)}" for figure in quote.figures)
             lines.append(f"     figures: {shown}")
         lines.append("")
-    groups = comparison(answer)
-    if any(group["figures"] for group in groups):
-        lines.append("Figures by outlet:")
-        for group in groups:
-            figures = ", ".join(f"{figure['text']} [{figure['marker']}]" for figure in group["figures"])
-            date = f" ({group['published']})" if group["published"] else ""
-            lines.append(f"  {group['source']}{date}: {figures or '—'}")
+    for compared in comparison(answer):
+        lines.append(f"Figures for one event ({compared['event']}):")
+        if compared["disagreement"]:
+            lines.append(f"  {compared['disagreement']}")
+        for report in compared["reports"]:
+            figures = ", ".join(f"{figure['category']} {figure['value']} [{figure['marker']}]"
+                                for figure in report["figures"])
+            date = f" ({report['published']})" if report["published"] else ""
+            lines.append(f"  {report['source']}{date}: {figures or '—'}")
+        for category, line in compared["timeline"].items():
+            lines.append(f"  {category}: {line}")
         lines += [f"  ({COMPARISON_NOTE})", ""]
     sources = source_list(answer)
     if sources:

@@ -191,24 +191,35 @@ def numbered(quotes: Sequence[Quote]) -> list[tuple[Quote, int]]:
 
 
 def _comparison_table(answer: Answer) -> str:
-    """The casualty figures side by side, one column per outlet and date (citations.comparison)."""
-    groups = comparison(answer)
-    if not any(group["figures"] for group in groups):
-        return ""
-    categories = sorted({figure["category"] for group in groups for figure in group["figures"]})
-    head = "".join(f"<th>{esc(group['source'])}<br><small>{esc(display_date(group['published']))}</small></th>"
-                   for group in groups)
-    rows = []
-    for category in categories:
-        cells = []
-        for group in groups:
-            values = [f"{figure['value']} [{figure['marker']}]" for figure in group["figures"]
-                      if figure["category"] == category]
-            cells.append(f"<td>{esc(', '.join(dict.fromkeys(values)) or '—')}</td>")
-        rows.append(f"<tr><th>{esc(category)}</th>{''.join(cells)}</tr>")
-    return (f'<div class="cqa-compare"><p class="cqa-heading">Figures by source</p>'
-            f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    """One table per event whose reports give figures (citations.comparison), columns in date order.
+
+    A line above the table names the outlets when their figures differ; the figures
+    over time are listed below it.
+    """
+    tables = []
+    for compared in comparison(answer):
+        reports = compared["reports"]
+        categories = list(dict.fromkeys(figure["category"] for report in reports for figure in report["figures"]))
+        head = "".join(f"<th>{esc(report['source'])}<br><small>{esc(display_date(report['published']))}</small></th>"
+                       for report in reports)
+        rows = []
+        for category in categories:
+            cells = []
+            for report in reports:
+                values = [f"{figure['value']} [{figure['marker']}]" for figure in report["figures"]
+                          if figure["category"] == category]
+                cells.append(f"<td>{esc(', '.join(dict.fromkeys(values)) or '—')}</td>")
+            rows.append(f"<tr><th>{esc(category)}</th>{''.join(cells)}</tr>")
+        differ = (f'<p class="cqa-differ">{esc(compared["disagreement"])}</p>'
+                  if compared["disagreement"] else "")
+        over_time = "".join(f'<li>{esc(category)}: {esc(line)}</li>'
+                            for category, line in compared["timeline"].items())
+        tables.append(
+            f'<div class="cqa-compare"><p class="cqa-heading">Figures for one event: {esc(compared["event"])}</p>'
+            f"{differ}<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<ul class="cqa-timeline">{over_time}</ul>'
             f'<p class="cqa-byline">{esc(COMPARISON_NOTE)}</p></div>')
+    return "".join(tables)
 
 
 def _sources_list(quotes: Sequence[Quote], heading: str) -> str:
