@@ -13,18 +13,18 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
+from assistant.answers.answer import QuotePolicy, build_answer, select_quotes, too_vague_answer
 from assistant.ingest.dates import parse_date_bound, question_dates
-from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
+from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms, is_too_vague
 from assistant.search.ranking import Ranking, default_model, rank_sentences
 from assistant.records import Answer, Document
-from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
+from assistant.search.retrieval import SearchFilters, SearchIndex, date_matches, prepare
 from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
 
@@ -49,7 +49,7 @@ class AskDetails:
     """An answer with what produced it (for evaluation): the ranking and the timings."""
 
     answer: Answer
-    ranking: Ranking
+    ranking: Ranking | None
     query_vector: np.ndarray
     sentence_bm25: np.ndarray
     embed_ms: float
@@ -101,6 +101,10 @@ class QAService:
             import torch
 
             torch.set_num_threads(torch_threads)
+        # The presence thresholds travel with the fitted presence model unless the caller set them.
+        if policy.presence_threshold == -np.inf and self.ranker.presence_names:
+            policy = replace(policy, presence_threshold=self.ranker.presence_threshold,
+                             extra_presence_threshold=self.ranker.extra_presence_threshold)
         self.policy = policy
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -162,21 +166,32 @@ class QAService:
         text = clean_question(question)
         filters = make_filters(sources, since, until)
         state = self._current()
+        tokens = content_terms(bm25_tokens([text])[0])
+        dates = question_dates(text)
+        if is_too_vague(text, tokens, named_dates=len(dates)):
+            answer = too_vague_answer(text, (time.perf_counter() - started) * 1000)
+            return AskDetails(answer=answer, ranking=None, query_vector=np.zeros(0),
+                              sentence_bm25=np.zeros(0), embed_ms=0.0)
         embed_started = time.perf_counter()
         query_vector = self._embed(text)
         embed_ms = (time.perf_counter() - embed_started) * 1000
-        tokens = content_terms(bm25_tokens([text])[0])
-        ranges = tuple((found.start, found.end) for found in question_dates(text))
+        ranges = tuple((found.start, found.end) for found in dates)
         ranking = rank_sentences(
             state.search, question=text, kind=answer_kind(text), query_vector=query_vector,
             query_tokens=tokens, filters=filters, date_ranges=ranges, model=self.ranker,
         )
-        answered, quotes, nearest = select_quotes(
+        # A period named in a question over dated reports bounds every quote; an
+        # undated corpus (an encyclopedia) cannot tell, so there the dates only rank.
+        dated = bool((state.search.doc_day >= 0).any())
+        in_period = (date_matches(state.search, ranges)[state.search.sentence_doc[ranking.candidates.rows]]
+                     if ranges and dated else None)
+        selection = select_quotes(
             state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,
-            preferred=ranking.preferred, policy=self.policy,
+            preferred=ranking.preferred, presence=ranking.presence, own_evidence=ranking.own_evidence,
+            in_period=in_period, policy=self.policy,
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
-        answer = build_answer(text, answered, quotes, nearest, elapsed_ms)
+        answer = build_answer(text, selection, elapsed_ms)
         return AskDetails(answer=answer, ranking=ranking, query_vector=query_vector,
                           sentence_bm25=ranking.sentence_bm25, embed_ms=embed_ms)
 
