@@ -88,6 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    torch.set_num_threads(1)  # on shared cores, one thread wastes no time spinning (see service.py)
     from assistant.index.embedding import load_embedder
     from assistant.ingest.corpus import load_corpus
 
