@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.ingest.dates import question_dates
 from assistant.search.questions import AnswerKind
 from assistant.search.retrieval import SearchIndex
 
@@ -75,8 +76,12 @@ def presence_features(index: SearchIndex, *, question: str, kind: AnswerKind, ro
     idf = index.term_idf
     query = tuple(dict.fromkeys(query_term_ids))
     top = float(max((idf[term] for term in query), default=0.0))
+    # A period the question names is the date filter's business (service.py), not a detail to find.
+    for named in sorted(question_dates(question), key=lambda found: -found.span_start):
+        question = question[:named.span_start] + " " + question[named.span_end:]
     numbers = set(_DIGITS.findall(question))
-    names = {name.casefold() for name in _NAMES.findall(question.strip())}
+    # A name's stem: "Russian" is found in "Russia", "Ukrainian" in "Ukraine".
+    names = {name.casefold()[:max(4, len(name) - 2)] for name in _NAMES.findall(question.strip())}
     negated = bool(_NEGATION.search(question))
     last = len(index.sentence_doc) - 1
     passage_cache: dict[int, tuple[frozenset[int], str]] = {}
