@@ -22,9 +22,9 @@ import numpy as np
 from assistant.answers.answer import QuotePolicy, build_answer, select_quotes, too_vague_answer
 from assistant.ingest.dates import parse_date_bound, question_dates
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms, is_too_vague
-from assistant.search.ranking import Ranking, default_model, rank_sentences
+from assistant.search.ranking import Ranking, default_model, names_period, rank_sentences
 from assistant.records import Answer, Document
-from assistant.search.retrieval import SearchFilters, SearchIndex, date_matches, prepare
+from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
 from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
 
@@ -183,8 +183,13 @@ class QAService:
         # A period named in a question over dated reports bounds every quote; an
         # undated corpus (an encyclopedia) cannot tell, so there the dates only rank.
         dated = bool((state.search.doc_day >= 0).any())
-        in_period = (date_matches(state.search, ranges)[state.search.sentence_doc[ranking.candidates.rows]]
-                     if ranges and dated else None)
+        # Within the period: reports from it about what is asked (`ranking.preferred`), or
+        # sentences that name a date in it (a 2025 report on a strike in January 2020).
+        in_period = None
+        if ranges and dated:
+            in_period = ranking.preferred | np.array(
+                [names_period(state.search.sentence_text(int(row)), ranges) for row in ranking.candidates.rows],
+                dtype=bool)
         selection = select_quotes(
             state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,
             preferred=ranking.preferred, presence=ranking.presence, own_evidence=ranking.own_evidence,

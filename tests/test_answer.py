@@ -84,14 +84,16 @@ def test_low_scores_abstain_and_offer_nearest_sentences(index):
 def test_quotes_are_numbered_and_limited_to_the_margin(index):
     rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma"), row_of(index, "sumy-reuters")])
     selection = select_quotes(index, rows, np.array([5.0, 4.0, -5.0]),
-                              policy=QuotePolicy(answer_threshold=0.0, extra_quote_margin=2.0))
+                              policy=QuotePolicy(answer_threshold=0.0, extra_quote_margin=2.0,
+                                                 same_story_title_overlap=0.0))
     assert selection.answered
     assert [(q.marker, q.doc_id) for q in selection.quotes] == [(1, "port-sudan"), (2, "goma")]
 
 
 def test_duplicates_from_two_outlets_take_one_slot(index):
     rows = np.array([row_of(index, "sumy-reuters"), row_of(index, "sumy-ap"), row_of(index, "goma")])
-    quotes = select_quotes(index, rows, np.array([5.0, 4.9, 4.0]), policy=QuotePolicy(answer_threshold=0.0)).quotes
+    quotes = select_quotes(index, rows, np.array([5.0, 4.9, 4.0]),
+                           policy=QuotePolicy(answer_threshold=0.0, same_story_title_overlap=0.0)).quotes
     assert [q.doc_id for q in quotes] == ["sumy-reuters", "goma"]
     assert [ref.doc_id for ref in quotes[0].also_in] == ["sumy-ap"]
 
@@ -100,7 +102,7 @@ def test_further_quotes_must_pass_the_evidence_test_on_their_own(index):
     rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma"), row_of(index, "sumy-reuters")])
     selection = select_quotes(index, rows, np.array([5.0, 4.9, 4.8]), evidence=3.0,
                               own_evidence=np.array([3.0, -1.0, 0.5]),
-                              policy=QuotePolicy(answer_threshold=0.0))
+                              policy=QuotePolicy(answer_threshold=0.0, same_story_title_overlap=0.0))
     assert [q.doc_id for q in selection.quotes] == ["port-sudan", "sumy-reuters"]
 
 
@@ -125,8 +127,16 @@ def test_quotes_stay_inside_the_period_asked(index):
     rows = np.array([row_of(index, "sumy-reuters"), row_of(index, "port-sudan"), row_of(index, "goma")])
     in_period = np.array([False, True, True])
     selection = select_quotes(index, rows, np.array([5.0, 4.5, 4.0]), evidence=3.0, in_period=in_period,
-                              policy=QuotePolicy(answer_threshold=0.0))
+                              policy=QuotePolicy(answer_threshold=0.0, same_story_title_overlap=0.0))
     assert [q.doc_id for q in selection.quotes] == ["port-sudan", "goma"]
     nothing_inside = select_quotes(index, rows, np.array([5.0, 4.5, 4.0]), evidence=3.0,
                                    in_period=np.zeros(3, dtype=bool), policy=QuotePolicy(answer_threshold=0.0))
     assert nothing_inside.status is AnswerStatus.DETAIL_MISSING and nothing_inside.quotes == ()
+
+
+def test_further_quotes_come_from_the_first_quotes_story(index):
+    # "Who attacked the Tishrin Dam?" must not add a dam in Sudan: another thread is another story.
+    rows = np.array([row_of(index, "gaza-school-0118"), row_of(index, "port-sudan"),
+                     row_of(index, "gaza-school-0120")])
+    quotes = select_quotes(index, rows, np.array([5.0, 4.9, 4.8]), policy=QuotePolicy(answer_threshold=0.0)).quotes
+    assert [q.doc_id for q in quotes] == ["gaza-school-0118", "gaza-school-0120"]

@@ -280,6 +280,22 @@ def date_preferred(candidates: Candidates, on_named_date: np.ndarray) -> np.ndar
     return on_named_date & (coverage >= DATE_PREFERENCE_COVERAGE * coverage.max())
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def names_period(text: str, ranges: Sequence) -> bool:
+    """True when `text` names a date inside one of the (start, end) `ranges`: its year, and
+    its month too when the range lies within one month ("killed in January 2020" in a 2025 report)."""
+    for start, end in ranges:
+        if start.year != end.year or str(start.year) not in text:
+            continue
+        if (start.month, start.year) == (end.month, end.year) and _MONTHS[start.month - 1] not in text:
+            continue
+        return True
+    return False
+
+
 def rank_sentences(
     index: SearchIndex, *, question: str, kind: AnswerKind, query_vector: np.ndarray,
     query_tokens: Sequence[str], filters: SearchFilters, date_ranges: Sequence = (),
