@@ -39,10 +39,7 @@ GOLDEN = [
     ("How many people were killed in Belgorod?", "killed 18 people", ["killed 18 people", "injuring 108 others"]),
     ("How many people did the Russian rocket and drone attack kill?", "killed 24 people",
      ["killed 24 people", "injured 134 others"]),
-    pytest.param("Who refused to take part in the Security Council meeting?", "The Czech envoy refused", [],
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "declined by the presence check: the answer sentence does not repeat 'Security Council' "
-                     "(logit -0.757, threshold -0.719); a false decline at the fitted operating point"))),
+    ("Who refused to take part in the Security Council meeting?", "The Czech envoy refused", []),
     ("When did the Russia-Ukraine war start?", "started in 2014", []),
 ]
 
