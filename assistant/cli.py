@@ -278,21 +278,26 @@ def figures(file: Path, as_json: bool) -> None:
               help="Ask the questions against another corpus's index instead: all should be declined.")
 @click.option("--details", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write one JSON line per question to this file.")
+@click.option("--corpus", "corpus_paths", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Corpus file(s) the asked index was built from: every quote is checked against "
+                   "them, read again from disk (a SQuAD file is its own corpus).")
 @json_option
 def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | None, seed: int,
-                 articles: str, foreign_index: Path | None, details: Path | None, as_json: bool) -> None:
+                 articles: str, foreign_index: Path | None, details: Path | None,
+                 corpus_paths: tuple[Path, ...], as_json: bool) -> None:
     """Measure retrieval, quotes, abstention and latency on a SQuAD JSON(.gz) or JSONL question file."""
     from dataclasses import asdict
 
     from assistant.eval_data import EvalDataError
-    from assistant.evaluation import evaluate, plan_eval, render_report
+    from assistant.evaluation import evaluate, plan_eval, read_corpus_again, render_report
     from assistant.search.scoring import RankerError
 
     with user_errors(EvalDataError, RankerError):
         if limit is not None and limit < 1:
             fail("--limit must be at least 1")
         plan = plan_eval(file, index_dir=index_dir, default_index=DEFAULT_INDEX_DIR, model=model,
-                         articles=articles, limit=limit, seed=seed, foreign_index=foreign_index)
+                         articles=articles, limit=limit, seed=seed, foreign_index=foreign_index,
+                         corpus=corpus_paths)
         if not plan.questions:
             fail(f"{file}: no questions to ask")
         from assistant.index.embedding import load_embedder
@@ -310,7 +315,9 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
             from tqdm import tqdm
 
             progress = lambda items: tqdm(items, desc="questions", unit="q")  # noqa: E731
-        report, results = evaluate(service, plan.questions, progress=progress)
+        report, results = evaluate(service, plan.questions, progress=progress,
+                                   disk_documents=read_corpus_again(plan.corpus),
+                                   keep_candidates=details is not None)
     report = {"file": str(file), "index": str(plan.index_dir), "articles": articles,
               "limit": limit, "seed": seed, "foreign_index": foreign_index is not None, **report}
     if details is not None:

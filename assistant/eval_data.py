@@ -27,6 +27,8 @@ class EvalQuestion:
 
     `doc_id` is the paragraph the question was written on (SQuAD only), and
     `article` the index of its article in the file (used for tuning/holdout halves).
+    `record` is the corpus item a JSONL question was written from (its `record`
+    field), whose topic (`evaluation.topic_of`) the extra quotes are compared with.
     """
 
     id: str
@@ -34,6 +36,7 @@ class EvalQuestion:
     answers: tuple[str, ...]
     doc_id: str | None = None
     article: int = 0
+    record: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +127,7 @@ def load_question_file(path: Path) -> tuple[EvalQuestion, ...]:
                 questions.append(EvalQuestion(
                     id=str(record.get("id", line_number)), question=question,
                     answers=tuple(str(answer) for answer in answers), article=line_number,
+                    record=str(record["record"]) if record.get("record") else None,
                 ))
     except FileNotFoundError:
         raise EvalDataError(f"{path}: no such file") from None

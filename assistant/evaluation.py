@@ -9,9 +9,18 @@ Definitions (answerable questions only unless said otherwise):
 - passage recall@k: a gold passage is among the first k passages (SQuAD: the
   paragraph the question was written on; JSONL: a passage containing an answer).
 - quote hit@1 / hit@3: the first quote / one of the first three quotes contains
-  a gold answer, case-insensitively. An abstention is a miss.
+  a gold answer, case-insensitively (substring: "8" is found in "1980"). An
+  abstention is a miss. word hit@1 / @3: the same, but the answer must stand as
+  whole words (not preceded or followed by a letter or digit).
+- extra quotes on topic: of the quotes after the first, the share from the same
+  event or article as the right answer (conflict-news: the item's `thread`; SQuAD:
+  the article title).
 - abstention precision: declined questions that should be declined / declined;
-  recall: should-be-declined questions that were declined.
+  recall: should-be-declined questions that were declined. Declines are split by
+  outcome (records.AnswerStatus): not in the corpus, detail missing, too vague.
+- exact quotes: every quote and nearest passage equals `text[start:end]` of its
+  document as read again from the corpus files on disk (`disk_documents`), not
+  the stored copy it was cut from.
 """
 
 from __future__ import annotations
@@ -41,6 +50,26 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """True when `text` contains any non-empty answer, ignoring case."""
     folded = text.casefold()
     return any(answer.strip() and answer.strip().casefold() in folded for answer in answers)
+
+
+def contains_answer_words(text: str, answers: Iterable[str]) -> bool:
+    """True when `text` contains an answer as whole words, ignoring case ("8" is not in "1980")."""
+    folded = text.casefold()
+    for answer in answers:
+        wanted = answer.strip().casefold()
+        if wanted and re.search(r"(?<![^\W_])" + re.escape(wanted) + r"(?![^\W_])", folded):
+            return True
+    return False
+
+
+def topic_of(document: Document) -> str:
+    """What event or article a document is about: a conflict-news item's `thread`, else its title."""
+    thread = document.metadata.get("thread") if document.metadata else None
+    if isinstance(thread, (list, tuple)) and thread:
+        return " > ".join(map(str, thread))
+    if isinstance(thread, str) and thread:
+        return thread
+    return document.title
 
 
 def select_questions(questions: Sequence[EvalQuestion], *, articles: str = "all",
@@ -80,6 +109,12 @@ class QuestionResult:
     article: int = 0
     evidence: float | None = None
     evidence_features: tuple[float, ...] = ()
+    status: str = ""
+    word_quote_rank: int | None = None
+    extra_quotes: int = 0
+    extra_on_topic: int | None = None
+    unchecked_quotes: int = 0
+    candidates: tuple[dict[str, Any], ...] = ()
 
 
 def _first_rank(flags: Iterable[bool]) -> int | None:
@@ -111,6 +146,12 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
             "quote_hit@1": _ratio(sum(1 for rank in quote_ranks if rank == 1), len(quote_ranks)),
             "quote_hit@3": _ratio(sum(1 for rank in quote_ranks if rank and rank <= 3), len(quote_ranks)),
         }
+    word_ranks = [r.word_quote_rank for r in answerable]
+    modes["hybrid"]["word_hit@1"] = _ratio(sum(1 for rank in word_ranks if rank == 1), len(word_ranks))
+    modes["hybrid"]["word_hit@3"] = _ratio(sum(1 for rank in word_ranks if rank and rank <= 3), len(word_ranks))
+    topical = [r for r in answerable if r.extra_on_topic is not None]
+    extra = sum(r.extra_quotes for r in topical)
+    answered_results = [r for r in results if r.answered]
     declined = [r for r in results if not r.answered]
     correctly_declined = sum(1 for r in declined if not r.answerable)
     latencies = [r.elapsed_ms for r in results]
@@ -133,8 +174,29 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
             "p50_over_embed_p50": round(p50 / embed_p50, 2) if p50 and embed_p50 else None,
         },
         "exact_slices": {"quotes": sum(r.quotes for r in results),
-                         "violations": sum(r.slice_violations for r in results)},
+                         "violations": sum(r.slice_violations for r in results),
+                         "unchecked": sum(r.unchecked_quotes for r in results)},
+        "quotes": {
+            "per_answer": _ratio(sum(len_quotes(r) for r in answered_results), len(answered_results)),
+            "one_quote_answers": _ratio(sum(1 for r in answered_results if r.extra_quotes == 0),
+                                        len(answered_results)),
+            "extra_quotes": extra,
+            "extra_on_topic": _ratio(sum(r.extra_on_topic or 0 for r in topical), extra),
+        },
+        "outcomes": {status: sum(1 for r in results if r.status == status)
+                     for status in ("answered", "not_in_corpus", "detail_missing", "too_vague")},
+        "answerable_outcomes": {status: sum(1 for r in answerable if r.status == status)
+                                for status in ("answered", "not_in_corpus", "detail_missing", "too_vague")},
     }
+
+
+def len_quotes(result: QuestionResult) -> int:
+    """Quotes an answered question got (the first plus its extra quotes)."""
+    return 1 + result.extra_quotes if result.answered else 0
+
+
+CANDIDATES_KEPT = 10
+"""Candidates per question written to `--details` (best first), for refitting without retrieval."""
 
 
 def _passage_hits(index: SearchIndex, rows: np.ndarray, question: EvalQuestion) -> list[bool]:
@@ -167,49 +229,99 @@ def _baseline_sentences(index: SearchIndex, details: Any, method: FusionMethod,
     return [int(rows[i]) for i in np.argsort(-scores, kind="stable")[:3]]
 
 
+def _candidate_records(index: SearchIndex, ranking: Any, question: EvalQuestion,
+                       gold_topic: str | None) -> tuple[dict[str, Any], ...]:
+    """The best `CANDIDATES_KEPT` candidates with what refitting needs (no retrieval again)."""
+    order = np.argsort(-ranking.scores, kind="stable")[:CANDIDATES_KEPT]
+    records = []
+    for position in order:
+        row = int(ranking.candidates.rows[position])
+        text = index.sentence_text(row)
+        records.append({
+            "score": round(float(ranking.scores[position]), 4),
+            "presence_features": [round(float(v), 4) for v in ranking.presence_features[position]],
+            "own_evidence": round(float(ranking.own_evidence[position]), 4),
+            "answer": contains_answer_words(text, question.answers),
+            "on_topic": (None if gold_topic is None
+                         else topic_of(index.documents[index.sentence_doc[row]]) == gold_topic),
+        })
+    return tuple(records)
+
+
 def judge(index: SearchIndex, question: EvalQuestion, details: Any,
-          document: Callable[[str], Any]) -> QuestionResult:
+          document: Callable[[str], Any], *, keep_candidates: bool = False,
+          indexed: dict[str, Document] | None = None) -> QuestionResult:
     """Score one asked question under the full system and every baseline.
 
-    `document(doc_id)` returns the stored document, against which every quote
-    is checked to be an exact slice (`text == document.text[start:end]`).
+    `document(doc_id)` returns the document as read again from the corpus files on
+    disk (None when that corpus was not given), against which every quote is checked
+    to be an exact slice (`text == document.text[start:end]`); quotes it cannot check
+    are counted as unchecked. `keep_candidates` keeps the best candidates' features.
+    `indexed` maps ids to the index's documents (built from `index` when not given).
     """
     answer = details.answer
     ranking = details.ranking
+    gold_id = question.doc_id or question.record
+    by_id = indexed if indexed is not None else {d.id: d for d in index.documents}
+    gold = by_id.get(gold_id) if gold_id else None
+    gold_topic = topic_of(gold) if gold is not None else None
     passage_rank: dict[str, int | None] = {}
     quote_rank: dict[str, int | None] = {}
     deepest = RECALL_AT[-1]
-    passage_rank["hybrid"] = _first_rank(_passage_hits(index, top_rows(ranking.fused, deepest), question))
     quote_rank["hybrid"] = _first_rank(contains_answer(q.text, question.answers) for q in answer.quotes)
-    for method in BASELINES:
-        fused = fuse(ranking.passage_scores, method)
-        passage_rank[method.value] = _first_rank(_passage_hits(index, top_rows(fused, deepest), question))
-        sentences = _baseline_sentences(index, details, method, fused)
-        quote_rank[method.value] = _first_rank(
-            contains_answer(index.sentence_text(row), question.answers) for row in sentences)
-    violations = 0
+    word_rank = _first_rank(contains_answer_words(q.text, question.answers) for q in answer.quotes)
+    if ranking is not None:
+        passage_rank["hybrid"] = _first_rank(_passage_hits(index, top_rows(ranking.fused, deepest), question))
+        for method in BASELINES:
+            fused = fuse(ranking.passage_scores, method)
+            passage_rank[method.value] = _first_rank(_passage_hits(index, top_rows(fused, deepest), question))
+            sentences = _baseline_sentences(index, details, method, fused)
+            quote_rank[method.value] = _first_rank(
+                contains_answer(index.sentence_text(row), question.answers) for row in sentences)
+    violations = unchecked = 0
     for quote in (*answer.quotes, *answer.nearest):
         stored = document(quote.doc_id)
-        if stored is None or stored.text[quote.start:quote.end] != quote.text:
+        if stored is None:
+            unchecked += 1
+        elif stored.text[quote.start:quote.end] != quote.text:
             violations += 1
+    extras = answer.quotes[1:]
+    on_topic = None
+    if gold_topic is not None:
+        on_topic = sum(1 for q in extras if q.doc_id in by_id and topic_of(by_id[q.doc_id]) == gold_topic)
     return QuestionResult(
         question_id=question.id, answerable=bool(question.answers), answered=answer.answered,
         passage_rank=passage_rank, quote_rank=quote_rank, elapsed_ms=answer.elapsed_ms,
         embed_ms=details.embed_ms, quotes=len(answer.quotes) + len(answer.nearest),
-        slice_violations=violations,
-        article=question.article, evidence=round(ranking.evidence, 4),
-        evidence_features=tuple(round(float(value), 4) for value in ranking.evidence_features),
+        slice_violations=violations, unchecked_quotes=unchecked,
+        article=question.article,
+        evidence=None if ranking is None else round(ranking.evidence, 4),
+        evidence_features=() if ranking is None else tuple(
+            round(float(value), 4) for value in ranking.evidence_features),
+        status=answer.outcome.value, word_quote_rank=word_rank, extra_quotes=len(extras),
+        extra_on_topic=on_topic,
+        candidates=(_candidate_records(index, ranking, question, gold_topic)
+                    if keep_candidates and ranking is not None else ()),
     )
 
 
 def evaluate(service: Any, questions: Sequence[EvalQuestion], *,
              progress: Callable[[Iterable[EvalQuestion]], Iterable[EvalQuestion]] | None = None,
+             disk_documents: dict[str, Document] | None = None, keep_candidates: bool = False,
              ) -> tuple[dict[str, Any], list[QuestionResult]]:
-    """Ask every question through `service` and summarize; returns (report, per-question results)."""
+    """Ask every question through `service` and summarize; returns (report, per-question results).
+
+    `disk_documents` are the corpus documents read again from disk (by id); quotes
+    are checked against them. Without them every quote counts as unchecked.
+    """
     results = []
+    lookup = (disk_documents or {}).get
+    index = service.search_index
+    indexed = {document.id: document for document in index.documents}
     for question in (progress(questions) if progress else questions):
         details = service.ask_details(question.question)
-        results.append(judge(service.search_index, question, details, service.document))
+        results.append(judge(index, question, details, lookup, keep_candidates=keep_candidates,
+                             indexed=indexed))
     return summarize(results), results
 
 
@@ -236,17 +348,20 @@ class EvalPlan:
     questions: tuple[EvalQuestion, ...]
     index_dir: Path
     documents: tuple[Document, ...] = ()
+    corpus: tuple[Path, ...] = ()
 
 
 def plan_eval(path: Path, *, index_dir: Path | None, default_index: Path, model: str,
               articles: str = "all", limit: int | None = None, seed: int = 0,
-              foreign_index: Path | None = None) -> EvalPlan:
+              foreign_index: Path | None = None, corpus: Sequence[Path] = ()) -> EvalPlan:
     """Read FILE and decide the index to ask.
 
     A SQuAD file brings its own corpus: its index is built in `index_dir` (default
     `eval_cache_dir`) or reused from there. A JSONL file is asked against
     `index_dir` (default `default_index`). With `foreign_index`, the questions are
     asked against that other corpus's index instead, and every one should be declined.
+    `corpus` names the files the asked index was built from (a SQuAD file is its own),
+    read again at the end to check every quote against them.
     """
     from dataclasses import replace
 
@@ -256,12 +371,27 @@ def plan_eval(path: Path, *, index_dir: Path | None, default_index: Path, model:
     questions = squad.questions if squad else load_question_file(path)
     chosen = select_questions(questions, articles=articles, limit=limit, seed=seed)
     if foreign_index is not None:
-        return EvalPlan(questions=tuple(replace(q, answers=(), doc_id=None) for q in chosen),
-                        index_dir=foreign_index)
+        return EvalPlan(questions=tuple(replace(q, answers=(), doc_id=None, record=None) for q in chosen),
+                        index_dir=foreign_index, corpus=tuple(corpus))
     if squad is not None:
         return EvalPlan(questions=chosen, index_dir=index_dir or eval_cache_dir(path, model),
-                        documents=squad.documents)
-    return EvalPlan(questions=chosen, index_dir=index_dir or default_index)
+                        documents=squad.documents, corpus=(path,))
+    return EvalPlan(questions=chosen, index_dir=index_dir or default_index, corpus=tuple(corpus))
+
+
+def read_corpus_again(paths: Sequence[Path]) -> dict[str, Document]:
+    """The documents of `paths` read afresh from disk, by id (SQuAD files or corpus files)."""
+    from assistant.eval_data import is_squad_file, load_squad
+    from assistant.ingest.corpus import load_corpus
+
+    documents: dict[str, Document] = {}
+    squad = [Path(p) for p in paths if is_squad_file(Path(p))]
+    other = [Path(p) for p in paths if not is_squad_file(Path(p))]
+    for path in squad:
+        documents.update((d.id, d) for d in load_squad(path).documents)
+    if other:
+        documents.update((d.id, d) for d in load_corpus(other).documents)
+    return documents
 
 
 def render_report(report: dict[str, Any]) -> str:
@@ -270,12 +400,15 @@ def render_report(report: dict[str, Any]) -> str:
         return "   -  " if value is None else f"{value:6.3f}"
 
     lines = [f"{report.get('file', '')}: {report['questions']:,} questions "
-             f"({report['answerable']:,} answerable, {report['unanswerable']:,} should be declined)",
-             "", "mode     recall@1 recall@5 recall@20  hit@1  hit@3"]
+             f"({report['answerable']:,} answerable, {report['unanswerable']:,} should be declined), "
+             f"articles: {report.get('articles', 'all')}",
+             "", "mode     recall@1 recall@5 recall@20  hit@1  hit@3  (whole-word hit@1 hit@3)"]
     for mode, figures in report["modes"].items():
+        words = (f"  {show(figures['word_hit@1'])} {show(figures['word_hit@3'])}"
+                 if "word_hit@1" in figures else "")
         lines.append(f"{mode:8s} {show(figures['passage_recall@1'])}   {show(figures['passage_recall@5'])}  "
                      f"{show(figures['passage_recall@20'])}  {show(figures['quote_hit@1'])} "
-                     f"{show(figures['quote_hit@3'])}")
+                     f"{show(figures['quote_hit@3'])}{words}")
     abstention = report["abstention"]
     latency = report["latency_ms"]
     lines += [
@@ -286,7 +419,50 @@ def render_report(report: dict[str, Any]) -> str:
         f"abstention precision {show(abstention['precision'])}   recall {show(abstention['recall'])}",
         f"latency p50 {latency['p50']} ms, p95 {latency['p95']} ms; question embedding alone p50 "
         f"{latency['embed_p50']} ms (p50 ratio {latency['p50_over_embed_p50']})",
-        f"quotes checked as exact slices: {report['exact_slices']['quotes']:,}, "
-        f"violations: {report['exact_slices']['violations']}",
+        f"quotes checked as exact slices of the corpus read again from disk: "
+        f"{report['exact_slices']['quotes'] - report['exact_slices'].get('unchecked', 0):,}, "
+        f"violations: {report['exact_slices']['violations']}, "
+        f"unchecked (no --corpus): {report['exact_slices'].get('unchecked', 0):,}",
     ]
+    if "quotes" in report:
+        quotes = report["quotes"]
+        lines.append(f"quotes per answer {show(quotes['per_answer'])}, one-quote answers "
+                     f"{show(quotes['one_quote_answers'])}, extra quotes {quotes['extra_quotes']:,} of which "
+                     f"on the right answer's topic {show(quotes['extra_on_topic'])}")
+        lines.append("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in report["outcomes"].items()))
     return "\n".join(lines)
+
+
+class CachedEmbedder:
+    """An embedder that remembers question vectors in a `.npz` file, for repeated evaluation runs.
+
+    `prepare(texts)` embeds the missing ones in batches (much faster than one at a time)
+    and saves the file; `encode` then answers from memory. Vectors are the wrapped
+    embedder's, so answers are the same as without the cache.
+    """
+
+    def __init__(self, embedder: Any, path: Path) -> None:
+        self.embedder = embedder
+        self.name, self.dimension = embedder.name, embedder.dimension
+        self.max_tokens = embedder.max_tokens
+        self.path = Path(path)
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            with np.load(self.path, allow_pickle=False) as stored:
+                self.vectors = dict(zip(stored["texts"].tolist(), stored["vectors"]))
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if not missing:
+            return
+        for text, vector in zip(missing, self.embedder.encode(missing)):
+            self.vectors[text] = vector
+        texts_all = list(self.vectors)
+        np.savez(self.path, texts=np.array(texts_all), vectors=np.stack([self.vectors[t] for t in texts_all]))
+
+    def encode(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
+        missing = [t for t in texts if t not in self.vectors]
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode(missing)):
+                self.vectors[text] = vector
+        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)

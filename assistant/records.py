@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 
@@ -193,12 +194,29 @@ class Quote:
     the document is a data row (UCDP GED), shown as data and never as a quotation."""
 
 
+class AnswerStatus(str, Enum):
+    """Why an answer has quotes or not; each outcome has its own wording for the reader.
+
+    ANSWERED: quotes that answer. NOT_IN_CORPUS: the reporting is not about the
+    question (nearest passages are off-topic). DETAIL_MISSING: the reporting is about
+    it but no sentence gives the detail asked for, or none from the period asked
+    (nearest passages are about the topic). TOO_VAGUE: the question names nothing
+    to look for ("Who is responsible?"); the reader is asked to be more specific.
+    """
+
+    ANSWERED = "answered"
+    NOT_IN_CORPUS = "not_in_corpus"
+    DETAIL_MISSING = "detail_missing"
+    TOO_VAGUE = "too_vague"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Answer:
     """What a question gets back: quotes that answer it, or an honest abstention.
 
     When `answered` is False, `quotes` is empty and `nearest` may hold the closest
-    passages, which must be labelled as not answering.
+    passages, which must be labelled as not answering. `status` says which outcome
+    (None reads as ANSWERED or NOT_IN_CORPUS, from `answered`; see `outcome`).
     """
 
     question: str
@@ -207,3 +225,11 @@ class Answer:
     nearest: tuple[Quote, ...] = ()
     sources: tuple[SourceRef, ...] = ()
     elapsed_ms: float = 0.0
+    status: AnswerStatus | None = None
+
+    @property
+    def outcome(self) -> AnswerStatus:
+        """`status`, or for records built without one, ANSWERED / NOT_IN_CORPUS from `answered`."""
+        if self.status is not None:
+            return self.status
+        return AnswerStatus.ANSWERED if self.answered else AnswerStatus.NOT_IN_CORPUS

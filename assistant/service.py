@@ -21,19 +21,19 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.answers.answer import QuotePolicy, build_answer, select_quotes
+from assistant.answers.answer import QuotePolicy, build_answer, select_quotes, too_vague_answer
 from assistant.answers.coded_events import attach_events
 from assistant.answers.events import latest_first
 from assistant.ingest.dates import parse_date_bound, question_dates
 from assistant.ingest.outlets import Credit, corpus_credits
-from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms
-from assistant.search.ranking import Ranking, default_model, rank_sentences
+from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms, is_too_vague
+from assistant.search.ranking import Ranking, default_model, names_period, rank_sentences
 from assistant.records import Answer, Document
 from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
 from assistant.search.scoring import RankerModel
@@ -76,7 +76,7 @@ class AskDetails:
     """An answer with what produced it (for evaluation): the ranking and the timings."""
 
     answer: Answer
-    ranking: Ranking
+    ranking: Ranking | None
     query_vector: np.ndarray
     sentence_bm25: np.ndarray
     embed_ms: float
@@ -260,6 +260,10 @@ class QAService:
             # splitting one small matrix product over spinning BLAS/OpenMP workers.
             threadpool_limits(torch_threads)
             faiss.omp_set_num_threads(torch_threads)
+        # The presence thresholds travel with the fitted presence model unless the caller set them.
+        if policy.presence_threshold == -np.inf and self.ranker.presence_names:
+            policy = replace(policy, presence_threshold=self.ranker.presence_threshold,
+                             extra_presence_threshold=self.ranker.extra_presence_threshold)
         self.policy = policy
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -360,6 +364,12 @@ class QAService:
         text = clean_question(question)
         filters = make_filters(sources, since, until, **event_filters)
         state = self._current()
+        tokens = content_terms(bm25_tokens([text])[0])
+        dates = question_dates(text)
+        if is_too_vague(text, tokens, named_dates=len(dates)):
+            answer = too_vague_answer(text, (time.perf_counter() - started) * 1000)
+            return AskDetails(answer=answer, ranking=None, query_vector=np.zeros(0),
+                              sentence_bm25=np.zeros(0), embed_ms=0.0)
         _check_cancelled()
         embed_started = time.perf_counter()
         with self._lock:
@@ -371,19 +381,30 @@ class QAService:
                 self._in_flight -= 1
         embed_ms = (time.perf_counter() - embed_started) * 1000
         _check_cancelled()
-        tokens = content_terms(bm25_tokens([text])[0])
-        ranges = tuple((found.start, found.end) for found in question_dates(text))
+        ranges = tuple((found.start, found.end) for found in dates)
         ranking = rank_sentences(
             state.search, question=text, kind=answer_kind(text), query_vector=query_vector,
             query_tokens=tokens, filters=filters, date_ranges=ranges, model=self.ranker,
         )
-        answered, quotes, nearest = select_quotes(
+        # A period named in a question over dated reports bounds every quote; an
+        # undated corpus (an encyclopedia) cannot tell, so there the dates only rank.
+        dated = bool((state.search.doc_day >= 0).any())
+        # Within the period: reports from it about what is asked (`ranking.preferred`), or
+        # sentences that name a date in it (a 2025 report on a strike in January 2020).
+        in_period = None
+        if ranges and dated:
+            in_period = ranking.preferred | np.array(
+                [names_period(state.search.sentence_text(int(row)), ranges) for row in ranking.candidates.rows],
+                dtype=bool)
+        selection = select_quotes(
             state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,
-            preferred=ranking.preferred, policy=self.policy,
+            preferred=ranking.preferred, presence=ranking.presence, own_evidence=ranking.own_evidence,
+            in_period=in_period, policy=self.policy,
         )
-        quotes = latest_first(text, quotes)  # "so far", "since", "latest": newest report first
+        # "so far", "since", "latest": the newest report first.
+        selection = replace(selection, quotes=latest_first(text, selection.quotes))
         elapsed_ms = (time.perf_counter() - started) * 1000
-        answer = attach_events(build_answer(text, answered, quotes, nearest, elapsed_ms), state.by_id)
+        answer = attach_events(build_answer(text, selection, elapsed_ms), state.by_id)
         return AskDetails(answer=answer, ranking=ranking, query_vector=query_vector,
                           sentence_bm25=ranking.sentence_bm25, embed_ms=embed_ms)
 

@@ -74,7 +74,19 @@ def main(arguments: list[str], *, write: bool = False) -> None:
         from assistant.search.scoring import RANKER_FILE
 
         payload = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+        import datetime as dt
+        import hashlib
+
         payload["evidence"] = {"names": list(EVIDENCE_NAMES), "weights": weights, "bias": bias}
+        payload.setdefault("fitted", {})["evidence"] = {
+            "script": "bench/eval_abstain.py",
+            "data": [{"file": argument.partition(":")[2], "kind": argument.partition(":")[0],
+                      "sha256_16": hashlib.sha256(Path(argument.partition(":")[2]).read_bytes()).hexdigest()[:16]}
+                     for argument in arguments],
+            "rows": "questions of EVEN articles (JSONL files: even line numbers) of each file; odd held out",
+            "settings": {"C": 10.0, "answer_weight": ANSWER_WEIGHT, "class_balance": "each file weighs the same"},
+            "date": dt.date.today().isoformat(),
+        }
         RANKER_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {RANKER_FILE}")
 

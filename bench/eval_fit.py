@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.eval_data import load_squad  # noqa: E402
 from assistant.evaluation import contains_answer  # noqa: E402
-from assistant.search.ranking import EVIDENCE_NAMES, FEATURE_NAMES  # noqa: E402
+from assistant.search.presence import PRESENCE_NAMES  # noqa: E402
+from assistant.search.ranking import EVIDENCE_NAMES, FEATURE_NAMES, PASSAGES_PER_QUESTION  # noqa: E402
 from assistant.search.retrieval import FusionMethod, PassageScores, fuse, top_rows  # noqa: E402
 from assistant.search.scoring import RANKER_FILE, RankerModel  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -54,14 +55,22 @@ def neutral_model() -> RankerModel:
     return RankerModel(features=FEATURE_NAMES, mean=np.zeros(size), scale=np.ones(size),
                        hidden=np.zeros((size, 1)), output=np.zeros(1), linear=np.zeros(size),
                        answer=np.zeros(size), evidence_names=EVIDENCE_NAMES,
-                       evidence_weights=np.zeros(len(EVIDENCE_NAMES)), evidence_bias=1.0)
+                       evidence_weights=np.zeros(len(EVIDENCE_NAMES)), evidence_bias=1.0,
+                       presence_names=PRESENCE_NAMES)
 
 
 def collect(args: argparse.Namespace) -> dict[str, np.ndarray]:
     from assistant.service import QAService
 
     squad = load_squad(Path(args.squad))
-    service = QAService(Settings(index_dir=Path(args.index)), ranker=neutral_model())
+    embedder = None
+    if args.vectors:
+        from assistant.evaluation import CachedEmbedder
+        from assistant.index.embedding import load_embedder
+
+        embedder = CachedEmbedder(load_embedder(Settings().model), Path(args.vectors))
+        embedder.prepare([q.question for q in squad.questions])
+    service = QAService(Settings(index_dir=Path(args.index)), ranker=neutral_model(), embedder=embedder)
     index = service.search_index
     features, labels, group, article = [], [], [], []
     passage_ranks: dict[str, list[int]] = {name: [] for name in ["rrf", *[f"w{w}" for w in BM25_WEIGHTS]]}
@@ -115,10 +124,13 @@ def fit_listwise(data: dict[str, np.ndarray], questions: np.ndarray, *, hidden: 
     from scipy.optimize import minimize
 
     raw = data["features"]
-    mean, scale = raw.mean(axis=0), raw.std(axis=0)
+    bounds = np.searchsorted(data["group"], np.arange(len(data["article"]) + 1))
+    # Standardise on the fitting questions' candidates only: held-out questions must not
+    # shape the model, not even through the feature scaling.
+    fitting_rows = np.concatenate([np.arange(bounds[q], bounds[q + 1]) for q in questions])
+    mean, scale = raw[fitting_rows].mean(axis=0), raw[fitting_rows].std(axis=0)
     mean[0], scale[0] = 0.0, 1.0  # the bias column stays 1
     scale[scale < 1e-9] = 1.0
-    bounds = np.searchsorted(data["group"], np.arange(len(data["article"]) + 1))
     spans = [(bounds[q], bounds[q + 1]) for q in questions if data["labels"][bounds[q]:bounds[q + 1]].any()]
     rows = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
     standard = (raw[rows] - mean) / scale
@@ -163,8 +175,8 @@ def ranking_scores(data: dict[str, np.ndarray], ranking: dict[str, np.ndarray]) 
     return np.tanh(standard @ ranking["hidden"]) @ ranking["output"] + standard @ ranking["linear"]
 
 
-def write_ranker(ranking: dict[str, np.ndarray], answer: np.ndarray) -> None:
-    """Store the models in assistant/search/ranker.json, keeping its evidence model."""
+def write_ranker(ranking: dict[str, np.ndarray], answer: np.ndarray, provenance: dict) -> None:
+    """Store the models in assistant/search/ranker.json, keeping its evidence and presence models."""
     previous = json.loads(RANKER_FILE.read_text(encoding="utf-8")) if RANKER_FILE.exists() else {}
     evidence = previous.get("evidence") or {"names": list(EVIDENCE_NAMES),
                                             "weights": [0.0] * len(EVIDENCE_NAMES), "bias": 1.0}
@@ -175,6 +187,10 @@ def write_ranker(ranking: dict[str, np.ndarray], answer: np.ndarray) -> None:
         "answer": np.round(answer, 6).tolist(),
         "evidence": evidence,
     }
+    for key in ("presence", "fitted"):
+        if key in previous:
+            payload[key] = previous[key]
+    payload.setdefault("fitted", {})["ranking_and_answer"] = provenance
     RANKER_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {RANKER_FILE}")
 
@@ -185,6 +201,7 @@ def main() -> None:
     parser.add_argument("--squad", default=str(Path(__file__).resolve().parents[2] / "shared/data/squad/dev-v1.1.json.gz"))
     parser.add_argument("--cache", default=None, help="features .npz to reuse or write")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--vectors", default=None, help="question-vector cache (.npz) shared with bench/eval_all.py")
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--write", action="store_true", help="store the fitted models in assistant/search/ranker.json")
     args = parser.parse_args()
@@ -218,7 +235,19 @@ def main() -> None:
             hit1, hit3 = hits(data, scores, questions)
             print(f"{label:9s} {name:14s} quote hit@1 {hit1:.4f} hit@3 {hit3:.4f}  ({len(questions)} questions)")
     if args.write:
-        write_ranker(ranking, answer)
+        import datetime as dt
+        import hashlib
+
+        write_ranker(ranking, answer, {
+            "script": "bench/eval_fit.py",
+            "data": Path(args.squad).name,
+            "data_sha256_16": hashlib.sha256(Path(args.squad).read_bytes()).hexdigest()[:16],
+            "rows": "candidates of the questions of the EVEN articles (mean/scale too); odd held out",
+            "questions": int(len(even_questions)),
+            "settings": {"hidden": HIDDEN, "l2": L2, "seeds": list(SEEDS), "answer_C": args.C,
+                         "passages_per_question": PASSAGES_PER_QUESTION},
+            "date": dt.date.today().isoformat(),
+        })
 
 
 if __name__ == "__main__":

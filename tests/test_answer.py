@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from answers_support import news_service
+from answers_support import NEWS, news_service
 from assistant.answers.answer import QuotePolicy, is_duplicate, make_quote, merge_duplicates, order_candidates, \
     select_quotes
-from assistant.records import Quote
+from assistant.records import AnswerStatus, Quote
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,14 @@ def row_of(index, doc_id, position=0):
 
 
 def test_every_sentence_quote_is_an_exact_slice_with_its_neighbours(index):
+    # Checked against the documents as given to the build, not the copy the index stored
+    # and the quote was cut from: a build that altered the text would fail here.
+    originals = {document.id: document for document in NEWS}
     for row in range(len(index.sentence_doc)):
         made = make_quote(index, row, 0.5)
-        document = next(d for d in index.documents if d.id == made.doc_id)
+        document = originals[made.doc_id]
         assert document.text[made.start:made.end] == made.text
+        assert made.text.strip() and made.text[0].isupper() and made.text.rstrip()[-1] in ".!?"
         assert made.context_before == "" or made.context_before in document.text[:made.start]
         assert made.context_after == "" or made.context_after in document.text[made.end:]
 
@@ -72,23 +76,67 @@ def test_preferred_candidates_come_first_then_by_score():
 
 def test_low_scores_abstain_and_offer_nearest_sentences(index):
     rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma")])
-    answered, quotes, nearest = select_quotes(index, rows, np.array([-9.0, -10.0]),
-                                              policy=QuotePolicy(answer_threshold=0.0))
-    assert not answered and quotes == ()
-    assert [q.doc_id for q in nearest] == ["port-sudan", "goma"]
+    selection = select_quotes(index, rows, np.array([-9.0, -10.0]), policy=QuotePolicy(answer_threshold=0.0))
+    assert selection.status is AnswerStatus.NOT_IN_CORPUS and selection.quotes == ()
+    assert [q.doc_id for q in selection.nearest] == ["port-sudan", "goma"]
 
 
 def test_quotes_are_numbered_and_limited_to_the_margin(index):
     rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma"), row_of(index, "sumy-reuters")])
-    answered, quotes, _ = select_quotes(index, rows, np.array([5.0, 4.0, -5.0]),
-                                        policy=QuotePolicy(answer_threshold=0.0, extra_quote_margin=2.0))
-    assert answered
-    assert [(q.marker, q.doc_id) for q in quotes] == [(1, "port-sudan"), (2, "goma")]
+    selection = select_quotes(index, rows, np.array([5.0, 4.0, -5.0]),
+                              policy=QuotePolicy(answer_threshold=0.0, extra_quote_margin=2.0,
+                                                 same_story_title_overlap=0.0))
+    assert selection.answered
+    assert [(q.marker, q.doc_id) for q in selection.quotes] == [(1, "port-sudan"), (2, "goma")]
 
 
 def test_duplicates_from_two_outlets_take_one_slot(index):
     rows = np.array([row_of(index, "sumy-reuters"), row_of(index, "sumy-ap"), row_of(index, "goma")])
-    answered, quotes, _ = select_quotes(index, rows, np.array([5.0, 4.9, 4.0]),
-                                        policy=QuotePolicy(answer_threshold=0.0))
+    quotes = select_quotes(index, rows, np.array([5.0, 4.9, 4.0]),
+                           policy=QuotePolicy(answer_threshold=0.0, same_story_title_overlap=0.0)).quotes
     assert [q.doc_id for q in quotes] == ["sumy-reuters", "goma"]
     assert [ref.doc_id for ref in quotes[0].also_in] == ["sumy-ap"]
+
+
+def test_further_quotes_must_pass_the_evidence_test_on_their_own(index):
+    rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma"), row_of(index, "sumy-reuters")])
+    selection = select_quotes(index, rows, np.array([5.0, 4.9, 4.8]), evidence=3.0,
+                              own_evidence=np.array([3.0, -1.0, 0.5]),
+                              policy=QuotePolicy(answer_threshold=0.0, same_story_title_overlap=0.0))
+    assert [q.doc_id for q in selection.quotes] == ["port-sudan", "sumy-reuters"]
+
+
+def test_an_answer_may_be_one_quote_when_the_others_lack_the_detail(index):
+    rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma"), row_of(index, "sumy-reuters")])
+    selection = select_quotes(index, rows, np.array([5.0, 4.9, 4.8]), evidence=3.0,
+                              presence=np.array([2.0, -3.0, -0.5]),
+                              policy=QuotePolicy(answer_threshold=0.0, presence_threshold=0.0,
+                                                 extra_presence_threshold=1.0))
+    assert selection.answered and [q.doc_id for q in selection.quotes] == ["port-sudan"]
+
+
+def test_first_quote_without_the_detail_gives_detail_missing_with_nearest(index):
+    rows = np.array([row_of(index, "port-sudan"), row_of(index, "goma")])
+    selection = select_quotes(index, rows, np.array([5.0, 4.0]), evidence=3.0, presence=np.array([-1.0, 2.0]),
+                              policy=QuotePolicy(answer_threshold=0.0, presence_threshold=0.0))
+    assert selection.status is AnswerStatus.DETAIL_MISSING and selection.quotes == ()
+    assert [q.doc_id for q in selection.nearest] == ["port-sudan", "goma"]
+
+
+def test_quotes_stay_inside_the_period_asked(index):
+    rows = np.array([row_of(index, "sumy-reuters"), row_of(index, "port-sudan"), row_of(index, "goma")])
+    in_period = np.array([False, True, True])
+    selection = select_quotes(index, rows, np.array([5.0, 4.5, 4.0]), evidence=3.0, in_period=in_period,
+                              policy=QuotePolicy(answer_threshold=0.0, same_story_title_overlap=0.0))
+    assert [q.doc_id for q in selection.quotes] == ["port-sudan", "goma"]
+    nothing_inside = select_quotes(index, rows, np.array([5.0, 4.5, 4.0]), evidence=3.0,
+                                   in_period=np.zeros(3, dtype=bool), policy=QuotePolicy(answer_threshold=0.0))
+    assert nothing_inside.status is AnswerStatus.DETAIL_MISSING and nothing_inside.quotes == ()
+
+
+def test_further_quotes_come_from_the_first_quotes_story(index):
+    # "Who attacked the Tishrin Dam?" must not add a dam in Sudan: another thread is another story.
+    rows = np.array([row_of(index, "gaza-school-0118"), row_of(index, "port-sudan"),
+                     row_of(index, "gaza-school-0120")])
+    quotes = select_quotes(index, rows, np.array([5.0, 4.9, 4.8]), policy=QuotePolicy(answer_threshold=0.0)).quotes
+    assert [q.doc_id for q in quotes] == ["gaza-school-0118", "gaza-school-0120"]

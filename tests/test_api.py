@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 BELGOROD = "How many people were killed in Belgorod?"
-ANSWER_KEYS = {"question", "answered", "message", "quotes", "nearest", "nearest_label", "sources",
+ANSWER_KEYS = {"question", "answered", "status", "message", "quotes", "nearest", "nearest_label", "sources",
                "comparison", "comparison_note", "elapsed_ms"}
 
 

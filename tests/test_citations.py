@@ -135,6 +135,24 @@ def test_abstention_is_labelled_in_json_and_text():
     assert "does not answer" in text and "do not answer the question" in text
 
 
+def test_each_outcome_has_a_status_and_message_in_json_and_text():
+    from assistant.records import AnswerStatus
+
+    nearest = make_quote("A strike on the city was reported.", marker=0)
+    missing = Answer(question="How many children were killed?", answered=False, nearest=(nearest,),
+                     status=AnswerStatus.DETAIL_MISSING)
+    payload = answer_to_json(missing)
+    assert payload["status"] == "detail_missing" and payload["quotes"] == []
+    assert "detail asked for" in payload["message"] and payload["message"] != "The corpus does not answer this question."
+    assert payload["nearest_label"] == "Nearest passages on the topic; they do not give the detail asked for."
+    assert "do not give the detail asked for" in render_text(missing)
+    vague = answer_to_json(Answer(question="What happened?", answered=False, status=AnswerStatus.TOO_VAGUE))
+    assert vague["status"] == "too_vague" and vague["message"].startswith("Please be more specific")
+    assert vague["nearest"] == [] and vague["nearest_label"] is None
+    assert answer_to_json(Answer(question="q", answered=False))["status"] == "not_in_corpus"
+    assert answer_to_json(Answer(question="q", answered=True, quotes=(nearest,)))["status"] == "answered"
+
+
 def test_quotes_from_one_article_share_its_source_entry():
     answer = Answer(question="q?", answered=True, quotes=(
         make_quote("They killed 18 people.", marker=1), make_quote("Others were hurt.", marker=2)))

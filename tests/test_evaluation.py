@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from answers_support import embedder
 from assistant.cli import main
 from assistant.eval_data import EvalDataError, EvalQuestion, load_question_file, load_squad
-from assistant.evaluation import QuestionResult, contains_answer, select_questions, summarize
+from assistant.evaluation import (
+    QuestionResult, contains_answer, contains_answer_words, judge, select_questions, summarize,
+)
 
 TINY_SQUAD = {"version": "1.1", "data": [
     {"title": "Nile_River", "paragraphs": [
@@ -110,7 +112,7 @@ def test_eval_command_on_a_tiny_squad_file(tmp_path):
     assert run.exit_code == 0, run.output
     report = json.loads(run.output)
     assert (report["questions"], report["answerable"], report["unanswerable"]) == (5, 4, 1)
-    assert report["exact_slices"]["violations"] == 0
+    assert report["exact_slices"]["violations"] == 0 and report["exact_slices"]["unchecked"] == 0
     # Recompute hit@1 and recall@1 independently from the answers the service gives.
     service = QAService(Settings(index_dir=index_dir), embedder=embedder())
     squad = load_squad(path)
@@ -125,3 +127,46 @@ def test_eval_command_on_a_tiny_squad_file(tmp_path):
     # The cached index is reused: a second run embeds nothing new and reports the same figures.
     again = CliRunner().invoke(main, ["eval", str(path), "--index", str(index_dir), "--json"])
     assert json.loads(again.output)["modes"] == report["modes"]
+
+
+def test_whole_word_hit_does_not_find_8_in_1980():
+    assert contains_answer("It was founded in 1980.", ["8"])
+    assert not contains_answer_words("It was founded in 1980.", ["8"])
+    assert contains_answer_words("Oxygen has atomic number 8.", ["8"])
+    assert contains_answer_words("Scheele (Carl Wilhelm Scheele) found it", ["carl wilhelm scheele"])
+    assert not contains_answer_words("the Normandy landings", ["Norman"])
+
+
+def test_a_quote_that_differs_from_the_corpus_on_disk_is_counted(tmp_path):
+    """The exactness check compares with the corpus read again, so an altered text is caught."""
+    from dataclasses import replace
+
+    from answers_support import NEWS, news_service
+
+    service = news_service()
+    question = EvalQuestion(id="s", question="How many people did the strike on Sumy kill?", answers=("nine",),
+                            record="sumy-reuters")
+    details = service.ask_details(question.question)
+    assert details.answer.quotes
+    on_disk = {d.id: d for d in NEWS}
+    clean = judge(service.search_index, question, details, on_disk.get)
+    assert (clean.slice_violations, clean.unchecked_quotes) == (0, 0)
+    first = details.answer.quotes[0]
+    altered = {**on_disk, first.doc_id: replace(on_disk[first.doc_id], text=on_disk[first.doc_id].text.replace(
+        "nine", "ten").replace("Drone", "Missile").replace("M23", "M24").replace("12 people", "13 people"))}
+    assert judge(service.search_index, question, details, altered.get).slice_violations >= 1
+    assert judge(service.search_index, question, details, {}.get).unchecked_quotes == clean.quotes
+
+
+def test_extra_quotes_are_scored_by_the_topic_of_the_right_answer():
+    from answers_support import news_service
+
+    service = news_service()
+    question = EvalQuestion(id="s", question="How many people did the Russian missile strike on Sumy kill?",
+                            answers=("nine",), record="sumy-reuters")
+    details = service.ask_details(question.question)
+    graded = judge(service.search_index, question, details, lambda _: None)
+    topics = {d.id: d.title for d in service.search_index.documents}
+    expected = sum(1 for q in details.answer.quotes[1:] if topics[q.doc_id] == topics["sumy-reuters"])
+    assert graded.extra_quotes == len(details.answer.quotes) - 1
+    assert graded.extra_on_topic == expected

@@ -63,3 +63,23 @@ def test_question_shaping_words_are_not_search_terms():
     assert content_terms(bm25_tokens(["How many people were killed in Belgorod?"])[0]) == [
         "peopl", "kill", "belgorod"]
     assert content_terms(bm25_tokens(["What kind of weapons did they use?"])[0]) == ["weapon", "use"]
+
+
+@pytest.mark.parametrize("question, vague", [
+    ("Who is responsible?", True),
+    ("What happened?", True),
+    ("How many people were killed?", True),
+    ("Where did it happen?", True),
+    ("Who attacked the Tishrin Dam?", False),
+    ("How many were killed in Sumy?", False),
+    ("what happened on 18 January 2025?", False),
+    ("How many people were killed in the drone strike on the fuel depot?", False),
+    ("what is the largest cell in the body?", False),
+])
+def test_vague_questions_name_nothing_to_look_for(question, vague):
+    from assistant.index.store import bm25_tokens
+    from assistant.ingest.dates import question_dates
+    from assistant.search.questions import content_terms, is_too_vague
+
+    tokens = content_terms(bm25_tokens([question])[0])
+    assert is_too_vague(question, tokens, named_dates=len(question_dates(question))) is vague

@@ -60,6 +60,19 @@ def test_unanswered_question_says_so_and_labels_nearest_passages() -> None:
     assert 'class="cqa-quote cqa-nearest"' in html
 
 
+def test_each_kind_of_decline_has_its_own_wording() -> None:
+    from assistant.records import AnswerStatus
+
+    missing = render_answer(Answer(question="q", answered=False, nearest=(make_quote(marker=0),),
+                                   status=AnswerStatus.DETAIL_MISSING))
+    assert "no report gives the detail asked for" in missing
+    assert "they do not give the detail asked for" in missing and "do not answer the question" not in missing
+    assert 'class="cqa-quote cqa-nearest"' in missing
+    vague = render_answer(Answer(question="Who is responsible?", answered=False, status=AnswerStatus.TOO_VAGUE))
+    assert "Please be more specific" in vague and "cqa-quote" not in vague
+    assert "does not answer" not in vague
+
+
 def test_figures_are_compared_only_across_reports_of_one_event() -> None:
     killed = lambda low, start: (Figure(category="killed", low=low, high=low, start=start,  # noqa: E731
                                         end=start + len(str(low)) + 7),)

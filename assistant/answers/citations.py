@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from assistant.answers import events
 from assistant.answers.figures import figure_json, figure_value
 from assistant.ingest.outlets import cited_outlets, publisher_name
-from assistant.records import Answer, Attribution, Quote, SourceRef
+from assistant.records import Answer, AnswerStatus, Attribution, Quote, SourceRef
 
 FRAGMENT_WHOLE_WORDS = 10
 """Sentences of at most this many words are put whole into the fragment."""
@@ -28,6 +28,21 @@ FRAGMENT_EDGE_WORDS = 5
 """Longer sentences become `textStart,textEnd`: this many words from each end."""
 NOT_ANSWERED = "The corpus does not answer this question."
 NEAREST_LABEL = "Closest passages found; they do not answer the question."
+DETAIL_MISSING = ("The reporting is about this, but no report gives the detail asked for"
+                  " (or none from the period asked).")
+DETAIL_NEAREST_LABEL = "Nearest passages on the topic; they do not give the detail asked for."
+TOO_VAGUE = ("Please be more specific: name the place, the people, the event or the date you "
+             "mean (e.g. \"Who attacked the Tishrin Dam?\").")
+
+
+def outcome_wording(answer: Answer) -> tuple[str | None, str | None]:
+    """(message, label of the nearest passages) for the answer's outcome (records.AnswerStatus)."""
+    return {
+        AnswerStatus.ANSWERED: (None, None),
+        AnswerStatus.NOT_IN_CORPUS: (NOT_ANSWERED, NEAREST_LABEL),
+        AnswerStatus.DETAIL_MISSING: (DETAIL_MISSING, DETAIL_NEAREST_LABEL),
+        AnswerStatus.TOO_VAGUE: (TOO_VAGUE, None),
+    }[answer.outcome]
 COMPARISON_NOTE = (
     "Figures are compared only across reports of the same event, in the order they were published."
 )
@@ -219,17 +234,19 @@ def comparison(answer: Answer) -> list[dict[str, Any]]:
 def answer_to_json(answer: Answer) -> dict[str, Any]:
     """The answer as one JSON-ready object (the `--json` output and the API payload).
 
-    Keys: question, answered, message, quotes, nearest (labelled by
-    `nearest_label`: they do not answer), sources, comparison (+ `comparison_note`),
-    elapsed_ms.
+    Keys: question, answered, status (records.AnswerStatus value), message, quotes,
+    nearest (labelled by `nearest_label`: they do not answer), sources, comparison
+    (+ `comparison_note`), elapsed_ms.
     """
+    message, nearest_label = outcome_wording(answer)
     payload: dict[str, Any] = {
         "question": answer.question,
         "answered": answer.answered,
-        "message": None if answer.answered else NOT_ANSWERED,
+        "status": answer.outcome.value,
+        "message": message,
         "quotes": [quote_json(quote) for quote in answer.quotes],
         "nearest": [quote_json(quote) for quote in answer.nearest],
-        "nearest_label": NEAREST_LABEL if answer.nearest else None,
+        "nearest_label": nearest_label if answer.nearest else None,
         "sources": source_list(answer),
         "comparison": comparison(answer),
         "elapsed_ms": round(float(answer.elapsed_ms), 1),
@@ -262,9 +279,10 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
     """The answer for a terminal: numbered quotes with context, figures, then sources."""
     lines = [f"Q: {answer.question}", ""]
     if not answer.answered:
-        lines.append(NOT_ANSWERED)
+        message, nearest_label = outcome_wording(answer)
+        lines.append(message or NOT_ANSWERED)
         if answer.nearest:
-            lines += ["", NEAREST_LABEL]
+            lines += ["", nearest_label or NEAREST_LABEL]
             for quote in answer.nearest:
                 lines.append(_wrap(f"- \"{quote.text}\" ({_describe(quote)})", "  ", width))
     for quote in answer.quotes:

@@ -116,3 +116,30 @@ def answer_kind(question: str) -> AnswerKind:
         if pattern.search(question):
             return kind
     return AnswerKind.OTHER
+
+
+GENERIC_STEMS = frozenset({
+    "respons", "happen", "occur", "go", "took", "take", "place", "thing", "someth", "anyth",
+    "someon", "anyon", "peopl", "person", "kill", "die", "dead", "death", "attack", "caus",
+    "news", "latest", "situat", "event", "say", "said", "tell", "know", "now", "today", "there",
+    "it", "this", "that", "they", "these", "he", "she",
+})
+"""Stemmed words that say what kind of thing is asked but not about what ("Who is
+responsible?", "How many people were killed?", "What happened there?"). Hand-chosen;
+the share of answerable questions they make look vague is printed by bench/eval_all.py."""
+
+_NAME_WORD = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*")
+_DIGIT = re.compile(r"\d")
+
+
+def is_too_vague(question: str, tokens: list[str], *, named_dates: int = 0) -> bool:
+    """True when the question names nothing to look for in the reporting.
+
+    `tokens` are its content terms (`content_terms`). Vague: no name (a capitalised
+    word after the first), no number, no date, and no content term beyond
+    `GENERIC_STEMS`. "Who is responsible?" and "What happened?" are vague; "Who
+    attacked the Tishrin Dam?" and "How many were killed in Sumy?" are not.
+    """
+    if named_dates or _DIGIT.search(question) or _NAME_WORD.search(question.strip()):
+        return False
+    return not any(token not in GENERIC_STEMS for token in tokens)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.search.presence import PRESENCE_NAMES, presence_features
 from assistant.search.questions import AnswerKind
 from assistant.search.scoring import RankerModel, check_model, load_ranker
 from assistant.search.retrieval import (
@@ -192,6 +193,9 @@ class Ranking:
     `scores` (ranking) and `support` (answer logit) align with `candidates.rows`;
     `evidence` is the logit that the corpus answers at all (see `evidence_logit`);
     `preferred` marks candidates published on a date the question names.
+    `own_evidence` is the evidence logit of each candidate on its own (its own signals
+    instead of the best over all candidates) and `presence` the logit that it holds
+    the detail asked for (`presence.py`), both aligned with `candidates.rows`.
     """
 
     fused: np.ndarray
@@ -204,6 +208,9 @@ class Ranking:
     evidence: float
     preferred: np.ndarray
     sentence_bm25: np.ndarray
+    own_evidence: np.ndarray
+    presence_features: np.ndarray
+    presence: np.ndarray
 
 
 def least_missing_idf(index: SearchIndex, passage_rows: np.ndarray, query_term_ids: Sequence[int]) -> float:
@@ -223,21 +230,36 @@ def least_missing_idf(index: SearchIndex, passage_rows: np.ndarray, query_term_i
     return float(least)
 
 
+_EVIDENCE_COLUMNS = ("passage_dense", "sentence_dense", "coverage", "window_coverage", "passage_coverage")
+
+
 def evidence_inputs(candidates: Candidates, support: np.ndarray, known_term_share: float,
                     missing_idf: float) -> np.ndarray:
     """The `EVIDENCE_NAMES` values of one question: best of each signal over its candidates."""
     if len(candidates.rows) == 0:
         return np.array([0.0, 0.0, 0.0, 0.0, 0.0, -10.0, known_term_share, missing_idf])
-    columns = [FEATURE_NAMES.index(name) for name in
-               ("passage_dense", "sentence_dense", "coverage", "window_coverage", "passage_coverage")]
+    columns = [FEATURE_NAMES.index(name) for name in _EVIDENCE_COLUMNS]
     best = candidates.features[:, columns].max(axis=0)
     return np.concatenate([best, [float(support.max()), known_term_share, missing_idf]])
+
+
+def own_evidence_inputs(candidates: Candidates, support: np.ndarray, known_term_share: float,
+                        missing_idf: float) -> np.ndarray:
+    """The `EVIDENCE_NAMES` values of each candidate on its own, one row per candidate.
+
+    The same test the first quote passes (`evidence_inputs` takes the best of each
+    signal), asked of one sentence: a further quote must pass it with its own values.
+    """
+    columns = [FEATURE_NAMES.index(name) for name in _EVIDENCE_COLUMNS]
+    count = len(candidates.rows)
+    return np.column_stack([candidates.features[:, columns], support,
+                            np.full(count, known_term_share), np.full(count, missing_idf)])
 
 
 def default_model() -> RankerModel:
     """The shipped `ranker.json`, checked against the features computed here."""
     model = load_ranker()
-    check_model(model, FEATURE_NAMES, EVIDENCE_NAMES)
+    check_model(model, FEATURE_NAMES, EVIDENCE_NAMES, PRESENCE_NAMES)
     return model
 
 
@@ -256,6 +278,22 @@ def date_preferred(candidates: Candidates, on_named_date: np.ndarray) -> np.ndar
     if len(coverage) == 0:
         return on_named_date
     return on_named_date & (coverage >= DATE_PREFERENCE_COVERAGE * coverage.max())
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def names_period(text: str, ranges: Sequence) -> bool:
+    """True when `text` names a date inside one of the (start, end) `ranges`: its year, and
+    its month too when the range lies within one month ("killed in January 2020" in a 2025 report)."""
+    for start, end in ranges:
+        if start.year != end.year or str(start.year) not in text:
+            continue
+        if (start.month, start.year) == (end.month, end.year) and _MONTHS[start.month - 1] not in text:
+            continue
+        return True
+    return False
 
 
 def rank_sentences(
@@ -292,10 +330,19 @@ def rank_sentences(
     support = model.answer_logits(candidates.features)
     term_ids = query_terms(index, query_tokens)
     known = len(term_ids) / max(len(set(query_tokens)), 1)
-    evidence_features = evidence_inputs(candidates, support, known,
-                                        least_missing_idf(index, passage_rows, term_ids))
+    missing_idf = least_missing_idf(index, passage_rows, term_ids)
+    evidence_features = evidence_inputs(candidates, support, known, missing_idf)
+    rank_scores = model.rank_scores(candidates.features)
+    presence_inputs = presence_features(
+        index, question=question, kind=kind, rows=candidates.rows, ranker_features=candidates.features,
+        feature_names=FEATURE_NAMES, support=support, scores=rank_scores, query_term_ids=term_ids,
+        known_term_share=known, least_missing_idf=missing_idf)
     return Ranking(fused=fused, passage_scores=scores, passage_rows=passage_rows,
-                   candidates=candidates, scores=model.rank_scores(candidates.features), support=support,
+                   candidates=candidates, scores=rank_scores, support=support,
                    evidence_features=evidence_features, evidence=model.evidence_logit(evidence_features),
                    preferred=preferred,
-                   sentence_bm25=sentence_bm25)
+                   sentence_bm25=sentence_bm25,
+                   own_evidence=model.evidence_logits(
+                       own_evidence_inputs(candidates, support, known, missing_idf)),
+                   presence_features=presence_inputs,
+                   presence=model.presence_logits(presence_inputs))

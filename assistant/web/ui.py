@@ -22,7 +22,7 @@ import gradio as gr
 
 from assistant.answers.citations import (
     COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, attribution_of, comparison, http_url,
-    license_url, quote_link,
+    license_url, outcome_wording, quote_link,
 )
 from assistant.ingest.outlets import Credit, cited_outlets, publisher_name
 from assistant.records import Answer, Attribution, Quote
@@ -244,12 +244,14 @@ def render_answer(answer: Answer) -> str:
         quotes = "".join(_blockquote(q, n, nearest=False) for q, n in numbered(answer.quotes))
         return (f'<div class="cqa-answer">{quotes}{_comparison_table(answer)}'
                 f'{_sources_list(answer.quotes, "Sources")}</div>')
-    notice = f'<p class="cqa-notice"><strong>{esc(NOT_ANSWERED)}</strong></p>'
+    message, nearest_label = outcome_wording(answer)
+    status = answer.outcome.value.replace("_", "-")
+    notice = f'<p class="cqa-notice cqa-{status}"><strong>{esc(message or NOT_ANSWERED)}</strong></p>'
     if not answer.nearest:
         return f'<div class="cqa-answer cqa-unanswered">{notice}</div>'
     nearest = "".join(_blockquote(q, n, nearest=True) for q, n in numbered(answer.nearest))
     return (f'<div class="cqa-answer cqa-unanswered">{notice}'
-            f'<p class="cqa-heading">{esc(NEAREST_LABEL)}</p>'
+            f'<p class="cqa-heading">{esc(nearest_label or NEAREST_LABEL)}</p>'
             f'{nearest}{_sources_list(answer.nearest, "Where these passages come from")}</div>')
 
 
