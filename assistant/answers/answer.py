@@ -70,7 +70,7 @@ def make_quote(index: SearchIndex, row: int, score: float) -> Quote:
         text=text, doc_id=document.id, title=document.title, source=document.source,
         url=document.url, published=document.published, start=start, end=end,
         score=float(score), context_before=before, context_after=after,
-        figures=find_figures(text),
+        figures=find_figures(text), language=document.language,
     )
 
 
