@@ -47,7 +47,8 @@ TIME_ABBREVIATIONS = frozenset({"a.m", "p.m"})
 TIME_FOLLOWERS = frozenset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
-    gmt utc est edt cst cdt mst mdt pst pdt et ct pt cet cest eet eest bst ist msk local""".split()
+    gmt utc est edt cst cdt mst mdt pst pdt et ct pt cet cest eet eest bst ist msk local eastern central
+    mountain pacific atlantic alaska hawaii moscow kyiv greenwich""".split()
 )
 """Capitalised words that continue a time rather than start a sentence ("5 p.m. GMT", "3 p.m. Friday")."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.answers.citations import http_url
 from assistant.records import Document
-from assistant.web.ui import APP_TITLE, display_date, esc
+from assistant.web.ui import APP_TITLE, display_date, esc, text_direction
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -52,8 +52,9 @@ def source_page(document: Document | None, start: int | None, end: int | None) -
     note = ('<p class="note">The highlighted sentence is the one quoted in the answer.</p>'
             if span else "")
     body = (f'<p class="back"><a href="/">← {esc(APP_TITLE)}</a></p>'
-            f"<h1>{esc(document.title)}</h1><p class=\"meta\">{' · '.join(meta)}</p>{note}"
-            f'<article class="text">{article}</article>')
+            f"<h1{text_direction(document.language)}>{esc(document.title)}</h1>"
+            f"<p class=\"meta\">{' · '.join(meta)}</p>{note}"
+            f'<article class="text"{text_direction(document.language)}>{article}</article>')
     return _PAGE.format(title=esc(f"{document.title} — {APP_TITLE}"), body=body)
 
 
