@@ -120,3 +120,7 @@ def test_a_question_in_a_language_the_model_does_not_cover_gets_a_message_naming
     assert "does not answer" not in result.stdout + result.stderr
     english = run_cli("ask", "Who entered the centre of Goma?", "--index", str(index), "--json")
     assert english.returncode == 0, english.stderr
+    # A later build without --model-languages keeps what was given.
+    run_cli("build", "--corpus", str(setup["corpus"]), "--index", str(index))
+    assert json.loads(run_cli("stats", "--index", str(index), "--json").stdout)["model_languages"] == "en"
+    assert run_cli("ask", UKRAINIAN_QUESTION, "--index", str(index)).returncode == 1

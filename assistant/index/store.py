@@ -364,13 +364,15 @@ def build_index(
                 split_document=split_document,
             )
         new_ids = {d.id for d in documents}
-        if changed or full or set(previous) != new_ids:
+        recorded_languages = _recorded_languages(index_dir, settings.model)
+        model_languages = _model_languages(settings, recorded_languages)
+        if changed or full or set(previous) != new_ids or model_languages != recorded_languages:
             for document in documents:
                 if document.id not in rows:
                     rows[document.id] = previous[document.id][1]
             model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
             counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension,
-                                    model_languages=_model_languages(settings))
+                                    model_languages=model_languages)
         else:
             manifest = read_manifest(index_dir)
             counts = (manifest.chunks, manifest.sentences)
@@ -401,10 +403,23 @@ def _chunk_budget(settings: Any, embedder: Any) -> int:
     return min(settings.chunk_tokens, embedder.max_tokens - 48)
 
 
-def _model_languages(settings: Any) -> str:
+def _recorded_languages(index_dir: Path, model: str) -> str:
+    """The live manifest's `model_languages` when it is for `model`; "" otherwise (or unreadable)."""
+    try:
+        manifest = read_manifest(index_dir) if current_version(index_dir) else None
+    except (IndexUnavailable, OSError, ValueError):
+        return ""
+    return manifest.model_languages if manifest is not None and manifest.model == model else ""
+
+
+def _model_languages(settings: Any, recorded: str) -> str:
+    """What the manifest records: `settings.model_languages` when given, else what the index
+    already records (a `--model-languages` given once stays), else what is known by model name."""
     from assistant.ingest.languages import model_languages, parse_languages
 
     given = getattr(settings, "model_languages", None)
+    if not given and recorded:
+        return recorded
     covered = parse_languages(given) if given else model_languages(settings.model)
     return ",".join(sorted(covered)) if covered is not None else "all"
 

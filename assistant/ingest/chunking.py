@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from assistant.records import Span
 
-SPLITTER_VERSION = "sentences-2/sentencex-1.0.32/chunks-2"
+SPLITTER_VERSION = "sentences-2/sentencex-1.0.32/py3langid-0.4.0/chunks-2"
 """Recorded in the index manifest: a build whose splitter differs re-splits every document.
+The detector is part of it, since the language chooses the sentence rules.
 Raise it whenever a change here can move a boundary."""
 
 MAX_CHARS_PER_TOKEN = 10
