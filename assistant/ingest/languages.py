@@ -24,6 +24,9 @@ DETECTION_CHARS = 4000
 """Characters of a document given to the detector: its opening says the language, and
 the cost stays flat however long the document is."""
 LATIN_QUESTION_CONFIDENCE = 0.9
+UNLIKELY_QUESTION_LANGUAGES = frozenset({"la", "eo", "vo", "grc", "hbo"})
+"""Labels that on an English question mean Latin or invented words in it ("What are malum prohibitum
+considerations?" is "Latin" at 0.9+), not a reader asking in that language."""
 LATIN_DOCUMENT_CONFIDENCE = 0.9
 """A Latin-script document is labelled other than English only at this normalised probability:
 on the conflict-news corpus (3,276 English items) py3langid's top label was another language for
@@ -137,7 +140,7 @@ def question_language(question: str) -> str | None:
     if len(question.split()) < LATIN_QUESTION_WORDS:
         return None
     code, probability = _identifier().classify(question)
-    if code == "en" or probability < LATIN_QUESTION_CONFIDENCE:
+    if code == "en" or code in UNLIKELY_QUESTION_LANGUAGES or probability < LATIN_QUESTION_CONFIDENCE:
         return None
     return CANONICAL_CODES.get(code, code)
 
