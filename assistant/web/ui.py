@@ -100,7 +100,8 @@ def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
     kind = "cqa-quote cqa-nearest" if nearest else "cqa-quote"
     # Figures are emphasised only in answers: a passage that does not answer makes no claim.
     said = esc(quote.text) if nearest else _quote_text(quote)
-    return (f'<blockquote class="{kind}"><p{text_direction(quote.language)}>{before}<span class="cqa-said">{said}</span>'
+    return (f'<blockquote class="{kind}"><p{text_direction(quote.language)}>'
+            f'{before}<span class="cqa-said">{said}</span>'
             f'{_marker(quote, number)}{after}</p>'
             f'<p class="cqa-byline">{esc(quote.source)}, {esc(display_date(quote.published))}</p>'
             "</blockquote>")
