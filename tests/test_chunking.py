@@ -1,5 +1,6 @@
 """Sentences and chunks keep exact offsets and respect the model's token budget."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,105 @@ def test_a_sentence_longer_than_a_chunk_is_cut_to_fit():
 @pytest.mark.parametrize("text", ["", "   \n\n  "])
 def test_blank_text_has_no_sentences(text):
     assert split_sentences(text) == []
+
+
+def test_five_pm_then_ends_a_sentence_but_five_pm_friday_does_not():
+    text = "The strike came at 5 p.m. Then the army withdrew. They left at 3 p.m. Friday. At 4 a.m. GMT it ended."
+    assert [text[s.start:s.end] for s in split_sentences(text)] == [
+        "The strike came at 5 p.m.", "Then the army withdrew.", "They left at 3 p.m. Friday.", "At 4 a.m. GMT it ended.",
+    ]
+
+
+PARAGRAPHS = {
+    "uk": ("Президент України заявив про нову атаку на Харків. Загинули п'ятеро людей! Чи є поранені? "
+           "Так, 12 осіб.",
+           ["Президент України заявив про нову атаку на Харків.", "Загинули п'ятеро людей!", "Чи є поранені?",
+            "Так, 12 осіб."]),
+    "ru": ("Г. Петров сообщил об ударе по Белгороду. В 5 ч. утра т. е. до рассвета сработала ПВО. "
+           "Затем армия отступила.",
+           ["Г. Петров сообщил об ударе по Белгороду.", "В 5 ч. утра т. е. до рассвета сработала ПВО.",
+            "Затем армия отступила."]),
+    "ar": "قال المسؤولون إن خمسة أشخاص قتلوا في القصف. وانسحب الجيش بعد ذلك؟ نعم، بحسب الشهود.",
+    "he": "הצבא הודיע על תקיפה בעזה. חמישה בני אדם נהרגו! האם יש פצועים? כן, לפי המשטרה.",
+    "fr": ("M. Dupont est arrivé à Goma à 17 h. Puis il est reparti vers Bukavu. L'ONU a condamné "
+           "l'attaque, selon l'AFP.",
+           ["M. Dupont est arrivé à Goma à 17 h.", "Puis il est reparti vers Bukavu.",
+            "L'ONU a condamné l'attaque, selon l'AFP."]),
+    "zh": ("官员说五人在袭击中死亡。随后军队撤离！这是真的吗？是的，目击者证实了。",
+           ["官员说五人在袭击中死亡。", "随后军队撤离！", "这是真的吗？", "是的，目击者证实了。"]),
+}
+PARAGRAPHS["ar"] = (PARAGRAPHS["ar"], ["قال المسؤولون إن خمسة أشخاص قتلوا في القصف.", "وانسحب الجيش بعد ذلك؟",
+                                       "نعم، بحسب الشهود."])
+PARAGRAPHS["he"] = (PARAGRAPHS["he"], ["הצבא הודיע על תקיפה בעזה.", "חמישה בני אדם נהרגו!", "האם יש פצועים?",
+                                       "כן, לפי המשטרה."])
+
+
+@pytest.mark.parametrize("language", sorted(PARAGRAPHS))
+def test_sentences_in_other_scripts_split_at_their_own_punctuation_with_exact_offsets(language):
+    from assistant.ingest.languages import detect_language
+
+    paragraph, expected = PARAGRAPHS[language]
+    text = f"Headline line\n{paragraph}\n"
+    assert detect_language(paragraph) == language
+    spans = split_sentences(text, language)
+    assert [text[s.start:s.end] for s in spans] == ["Headline line", *expected]
+    assert spans[1].start == text.index(expected[0])
+
+
+def test_a_line_without_spaces_comes_back_in_bounded_pieces():
+    """A megabyte with no space is one [UNK] token to the model, but no quote may be a megabyte."""
+    text = "Officials said 5 people died.\n" + "x" * 1_000_000 + "\nThe army withdrew."
+    chunker = Chunker(count_tokens=words, max_tokens=50, overlap_tokens=10)
+    spans = split_document(text, chunker)
+    assert chunker.max_chars == 500
+    assert max(s.end - s.start for s in spans.chunks) <= 500
+    assert max(s.end - s.start for s in spans.sentences) <= 500
+    assert sum(s.end - s.start for s in spans.sentences) == len(text) - 2  # every character but the two line breaks
+    assert text[spans.sentences[-1].start:spans.sentences[-1].end] == "The army withdrew."
+
+
+def test_long_words_separated_by_spaces_do_not_add_up_to_a_huge_chunk():
+    text = " ".join("y" * 400 for _ in range(300))
+    chunker = Chunker(count_tokens=words, max_tokens=50, overlap_tokens=10)
+    assert max(s.end - s.start for s in chunker.split(text)) <= chunker.max_chars
+
+
+def _news(size: int) -> str:
+    sentence = "Mr. Smith of the U.S. Army said 12 people were killed at 5 p.m. in Kharkiv, Gov. Lee said. "
+    return (sentence * (size // len(sentence) + 1))[:size]
+
+
+def _cpu_seconds(function, *args) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        function(*args)
+        best = min(best, time.process_time() - started)
+    return max(best, 1e-4)
+
+
+@pytest.mark.parametrize("make_text", [_news, lambda size: "." * size, lambda size: ". " * (size // 2)],
+                         ids=["news", "periods", "period-space"])
+def test_splitting_time_grows_linearly_with_the_document(make_text):
+    """Four times the text may take at most eight times the CPU time (linear: 4x; the old
+    abbreviation look-back rescanned the line at every period: 16x)."""
+    small, large = make_text(40_000), make_text(160_000)
+    ratio = _cpu_seconds(split_sentences, large) / _cpu_seconds(split_sentences, small)
+    assert ratio < 8, f"4x the text took {ratio:.1f}x the time"
+
+
+def test_tokenizer_work_grows_linearly_with_the_document():
+    """Characters handed to the tokenizer: a bounded multiple of the document's length."""
+    handed = [0]
+
+    def counting(text: str) -> int:
+        handed[0] += len(text)
+        return words(text)
+
+    per_char = []
+    for size in (50_000, 200_000):
+        handed[0] = 0
+        text = "\n\n".join(_news(2_000) for _ in range(size // 2_000))
+        split_document(text, Chunker(count_tokens=counting, max_tokens=60, overlap_tokens=10))
+        per_char.append(handed[0] / len(text))
+    assert per_char[1] < 1.5 * per_char[0] and per_char[1] < 6

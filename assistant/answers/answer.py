@@ -84,7 +84,7 @@ def make_quote(index: SearchIndex, row: int, score: float) -> Quote:
         text=text, doc_id=document.id, title=document.title, source=document.source,
         url=document.url, published=document.published, start=start, end=end,
         score=float(score), context_before=before, context_after=after,
-        figures=find_figures(text), attribution=document.attribution,
+        figures=find_figures(text), attribution=document.attribution, language=document.language,
     )
 
 

@@ -7,6 +7,7 @@ sentence-transformers model can be named by path, or by hub name when it is cach
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,11 +36,15 @@ def resolve_model_path(name: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Embedder:
-    """A loaded model: `encode` returns L2-normalised float32 rows (cosine = dot)."""
+    """A loaded model: `encode` returns L2-normalised float32 rows (cosine = dot).
+
+    `max_tokens` is the model's `max_seq_length`, or None for a static-embedding model
+    (model2vec / StaticEmbedding kind), which averages token vectors over any length.
+    """
 
     name: str
     dimension: int
-    max_tokens: int
+    max_tokens: int | None
     model: Any
 
     @property
@@ -48,7 +53,10 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, special tokens included."""
-        return len(self.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        tokenizer = self.model.tokenizer
+        if callable(tokenizer):  # a transformers tokenizer
+            return len(tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        return len(tokenizer.encode(text, add_special_tokens=True).ids)  # a `tokenizers.Tokenizer` (static models)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Embed `texts`; with `progress`, a bar on stderr counts texts as they are done."""
@@ -96,4 +104,11 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelUnavailable(f"cannot load embedding model '{name}': {first_line}") from error
     dimension = model.get_embedding_dimension()
-    return Embedder(name=name, dimension=int(dimension), max_tokens=int(model.max_seq_length), model=model)
+    return Embedder(name=name, dimension=int(dimension), max_tokens=_max_tokens(model.max_seq_length), model=model)
+
+
+def _max_tokens(max_seq_length: Any) -> int | None:
+    """The model's token limit; None when it has none (static models report infinity or None)."""
+    if max_seq_length is None or (isinstance(max_seq_length, float) and not math.isfinite(max_seq_length)):
+        return None
+    return int(max_seq_length)

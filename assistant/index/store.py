@@ -6,7 +6,8 @@ Layout of an index folder:
       CURRENT            name of the live version folder (replaced atomically)
       .lock              held while a build runs
       v-<time>-<pid>/    one complete version
-        manifest.json    format, model, dimension, counts, per-document content hashes
+        manifest.json    format, model (and the languages it covers), dimension, counts,
+                         splitter version, per-document content hashes
         documents.jsonl  every document with its text and metadata
         spans.npz        chunk and sentence offsets into the document texts
         chunks.faiss     chunk vectors (inner product over L2-normalised rows = cosine)
@@ -61,6 +62,10 @@ class Manifest:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per stored file (path relative to the version folder): {"bytes": size, "sha256": hex}.
     Absent in indexes written before checksums were recorded; those load unchecked."""
+    splitter: str = ""
+    """chunking.SPLITTER_VERSION at build time; when it differs, a build re-splits every document."""
+    model_languages: str = ""
+    """Languages the model covers ("en", "all", "en,fr"); "" (older indexes): known per model name."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,6 +213,14 @@ def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:
             "rebuild it with `conflict-qa build --full`"
         )
     return manifest
+
+
+def recorded_model(index_dir: Path) -> str | None:
+    """The model the live index in `index_dir` was built with, or None (no index, unreadable manifest)."""
+    try:
+        return read_manifest(index_dir).model
+    except (IndexUnavailable, OSError, ValueError):
+        return None
 
 
 def _read_documents(folder: Path) -> tuple[Document, ...]:
@@ -400,6 +413,9 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         for outlet in document_outlets(document):
             sources[outlet] = sources.get(outlet, 0) + 1
     dates = sorted(d.published for d in documents if d.published)
+    languages: dict[str, int] = {}
+    for document in documents:
+        languages[document.language or "unknown"] = languages.get(document.language or "unknown", 0) + 1
     return {
         "index": str(index_dir),
         "version": folder.name,
@@ -410,6 +426,9 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         "sentences": manifest.sentences,
         "sources": dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
         "publishers": [asdict(credit) for credit in corpus_credits(documents)],
+        "languages": dict(sorted(languages.items(), key=lambda item: (-item[1], item[0]))),
+        "model_languages": manifest.model_languages or None,
+        "splitter": manifest.splitter or None,
         "published": {"first": dates[0] if dates else None, "last": dates[-1] if dates else None,
                       "undated": len(documents) - len(dates)},
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
@@ -452,6 +471,8 @@ class _DocumentRows:
 
 def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _DocumentRows]]:
     """Per document id of the live index: (content hash, rows), for reuse by an incremental build."""
+    from assistant.ingest.chunking import SPLITTER_VERSION
+
     if current_version(index_dir) is None:
         return {}
     manifest = read_manifest(index_dir)
@@ -460,6 +481,8 @@ def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _Documen
             f"index in {index_dir} was built with model '{manifest.model}', not '{model}': "
             "rebuild it with `--full` or pass `--model` to match"
         )
+    if manifest.splitter != SPLITTER_VERSION:
+        return {}  # spans cut by another splitter version: every document is split and embedded again
     loaded = load_index(index_dir)
     chunk_vectors = loaded.chunk_vectors()
     sentence_vectors = loaded.sentence_vectors()
@@ -526,13 +549,16 @@ def build_index(
                 split_document=split_document,
             )
         new_ids = {d.id for d in documents}
-        if changed or full or set(previous) != new_ids:
+        recorded_languages = _recorded_languages(index_dir, settings.model)
+        model_languages = _model_languages(settings, recorded_languages)
+        if changed or full or set(previous) != new_ids or model_languages != recorded_languages:
             for document in documents:
                 if document.id not in rows:
                     rows[document.id] = previous[document.id][1]
             model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
             try:
-                counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension)
+                counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension,
+                                        model_languages=model_languages)
             except OSError as error:
                 raise _write_failed(index_dir, error) from error
         else:
@@ -560,7 +586,30 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
 def _chunk_budget(settings: Any, embedder: Any) -> int:
     # Room for the title line (at most 150 characters, about 40 tokens) and the two special tokens.
+    if embedder.max_tokens is None:
+        return settings.chunk_tokens  # a static-embedding model reads any length
     return min(settings.chunk_tokens, embedder.max_tokens - 48)
+
+
+def _recorded_languages(index_dir: Path, model: str) -> str:
+    """The live manifest's `model_languages` when it is for `model`; "" otherwise (or unreadable)."""
+    try:
+        manifest = read_manifest(index_dir) if current_version(index_dir) else None
+    except (IndexUnavailable, OSError, ValueError):
+        return ""
+    return manifest.model_languages if manifest is not None and manifest.model == model else ""
+
+
+def _model_languages(settings: Any, recorded: str) -> str:
+    """What the manifest records: `settings.model_languages` when given, else what the index
+    already records (a `--model-languages` given once stays), else what is known by model name."""
+    from assistant.ingest.languages import model_languages, parse_languages
+
+    given = getattr(settings, "model_languages", None)
+    if not given and recorded:
+        return recorded
+    covered = parse_languages(given) if given else model_languages(settings.model)
+    return ",".join(sorted(covered)) if covered is not None else "all"
 
 
 def _embed_documents(changed, *, embedder, settings, progress, chunker, split_document):
@@ -568,7 +617,7 @@ def _embed_documents(changed, *, embedder, settings, progress, chunker, split_do
     inputs: dict[str, int] = {}
     plans = []
     for document in changed:
-        spans = split_document(document.text, chunker)
+        spans = split_document(document.text, chunker, document.language)
         chunk_inputs = [chunk_embedding_input(document, document.text[s.start:s.end]) for s in spans.chunks]
         sentence_inputs = [document.text[s.start:s.end] for s in spans.sentences]
         # The same wording recurs across items (wire copy, repeated summaries): embed it once.
@@ -591,10 +640,13 @@ def _embed_documents(changed, *, embedder, settings, progress, chunker, split_do
     return rows, len(inputs), embedding_seconds
 
 
-def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: int) -> tuple[int, int]:
+def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: int,
+                   model_languages: str = "") -> tuple[int, int]:
     """Write a complete new version beside the live one, then switch CURRENT to it atomically."""
     import bm25s
     import faiss
+
+    from assistant.ingest.chunking import SPLITTER_VERSION
 
     folder = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     folder.mkdir()
@@ -637,6 +689,7 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         files={path.relative_to(folder).as_posix(): file_record(path)
                for path in sorted(folder.rglob("*")) if path.is_file()},
+        splitter=SPLITTER_VERSION, model_languages=model_languages,
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
     sync_tree(folder)

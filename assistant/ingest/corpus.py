@@ -34,6 +34,7 @@ exports) are recognised by their content, whatever the file is named, and read b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import hashlib
@@ -94,8 +95,18 @@ class _FileProblem(Exception):
         self.line = line
 
 
-def load_corpus(paths: Sequence[Path]) -> CorpusLoad:
+DEFAULT_MAX_DOCUMENT_MB = 10.0
+"""Larger documents are skipped with a problem line (Settings.max_document_mb, `build --max-document-mb`)."""
+
+
+def load_corpus(paths: Sequence[Path], *, max_document_mb: float | None = DEFAULT_MAX_DOCUMENT_MB,
+                detect_languages: bool = True) -> CorpusLoad:
     """Read every supported file under `paths` (folders are searched recursively).
+
+    A document whose text is over `max_document_mb` MB of UTF-8 (None: no limit) is
+    reported as `file:line: document over N MB, split into parts` and skipped. Each
+    document's `language` is the one its record gives (a `language` field), else the
+    one detected from its text (ingest/languages.py), unless `detect_languages` is False.
 
     Folders: hidden files and folders (name starting with ".") are skipped, and so,
     silently, are files of other types. A file named directly with an unsupported type
@@ -117,6 +128,10 @@ def load_corpus(paths: Sequence[Path]) -> CorpusLoad:
         for item in _load_file(file_path, relative_name):
             if isinstance(item, Problem):
                 problems.append(item)
+            elif max_document_mb is not None and _over_size(item.text, max_document_mb):
+                line = item.origin.removeprefix(f"{file_path}:")
+                problems.append(_problem(str(file_path), f"document over {max_document_mb:g} MB, split into parts",
+                                         int(line) if line != item.origin else None))
             elif item.id in first_origin:
                 # A JSONL record's origin is "path:line"; a file's is the path alone.
                 line = item.origin.removeprefix(f"{file_path}:")
@@ -126,8 +141,25 @@ def load_corpus(paths: Sequence[Path]) -> CorpusLoad:
                     int(line) if line != item.origin else None))
             else:
                 first_origin[item.id] = item.origin
-                documents.append(item)
+                documents.append(_with_language(item) if detect_languages else item)
     return CorpusLoad(documents=tuple(documents), problems=tuple(problems))
+
+
+def _over_size(text: str, max_document_mb: float) -> bool:
+    limit = max_document_mb * 1_000_000
+    # A character is 1-4 UTF-8 bytes: only a text in between needs encoding to tell.
+    if len(text) > limit:
+        return True
+    return len(text) * 4 > limit and len(text.encode("utf-8")) > limit
+
+
+def _with_language(document: Document) -> Document:
+    from assistant.ingest.languages import detect_language
+
+    given = document.metadata.get("language")
+    if isinstance(given, str) and given.strip():
+        return dataclasses.replace(document, language=given.strip().lower())
+    return dataclasses.replace(document, language=detect_language(document.text))
 
 
 def _corpus_files(paths: Sequence[Path], problems: list[Problem]) -> Iterator[tuple[Path, str]]:

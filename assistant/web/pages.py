@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.answers.citations import http_url, link_with_fragment
 from assistant.records import Document
-from assistant.web.ui import APP_TITLE, attribution_line, display_date, esc, license_html
+from assistant.web.ui import APP_TITLE, attribution_line, display_date, esc, license_html, text_direction
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -58,8 +58,9 @@ def source_page(document: Document | None, start: int | None, end: int | None) -
     credit = f'<p class="license">Text: {attribution_line(attribution)} · {license_html(attribution.license)}</p>'
     note = _provenance(document) + note
     body = (f'<p class="back"><a href="/">← {esc(APP_TITLE)}</a></p>'
-            f"<h1>{esc(document.title)}</h1><p class=\"meta\">{' · '.join(meta)}</p>{note}"
-            f'<article class="text">{article}</article><footer>{credit}</footer>')
+            f"<h1{text_direction(document.language)}>{esc(document.title)}</h1>"
+            f"<p class=\"meta\">{' · '.join(meta)}</p>{note}"
+            f'<article class="text"{text_direction(document.language)}>{article}</article><footer>{credit}</footer>')
     return _PAGE.format(title=esc(f"{document.title} — {APP_TITLE}"), body=body)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
@@ -45,6 +46,17 @@ SOURCE_ROUTE = "/source"
 def esc(text: str | None) -> str:
     """`text` as HTML text: markup characters and quotes become entities."""
     return html.escape(text or "", quote=True)
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*")
+
+
+def text_direction(language: str | None) -> str:
+    """` dir="auto" lang="xx"`: the browser sets the direction from the text's first strong
+    letter (Arabic and Hebrew read right to left) and `lang` names the document's language
+    (left out when unknown or not a well-formed tag)."""
+    tag = (language or "").strip().lower()
+    return f' dir="auto" lang="{tag}"' if _LANGUAGE_TAG.fullmatch(tag) else ' dir="auto"'
 
 
 def source_href(quote: Quote) -> str:
@@ -143,7 +155,8 @@ def _blockquote(quote: Quote, number: int, *, nearest: bool) -> str:
     kind = "cqa-quote cqa-nearest" if nearest else "cqa-quote"
     # Figures are emphasised only in answers: a passage that does not answer makes no claim.
     said = esc(quote.text) if nearest else _quote_text(quote)
-    return (f'<blockquote class="{kind}"><p>{before}<span class="cqa-said">{said}</span>'
+    return (f'<blockquote class="{kind}"><p{text_direction(quote.language)}>'
+            f'{before}<span class="cqa-said">{said}</span>'
             f'{_marker(quote, number)}{after}</p>'
             f'<p class="cqa-byline">{attribution_line(attribution_of(quote))} · '
             f'{esc(display_date(quote.published))}</p>'
@@ -175,7 +188,8 @@ def _source_item(cited: list[tuple[Quote, int]]) -> str:
         names = "; ".join(attribution_line(attribution_of(ref)) for ref in quote.also_in)
         also = f'<span class="cqa-also"> · same wording also in {names}</span>'
     return (f'<li>{markers} <span class="cqa-outlet">{esc(publisher_name(attribution.publisher))}</span>'
-            f' · <a class="cqa-title" href="{esc(source_href(quote))}">{esc(quote.title)}</a>'
+            f' · <a class="cqa-title" href="{esc(source_href(quote))}"{text_direction(quote.language)}>'
+            f'{esc(quote.title)}</a>'
             f' · <time>{esc(display_date(quote.published))}</time>{original}'
             f'{" · " + cites if cites else ""} · {license_html(attribution.license)}{also}</li>')
 
@@ -257,12 +271,12 @@ def render_answer(answer: Answer) -> str:
 
 def render_question(question: str) -> str:
     """The user's message, shown as the characters typed."""
-    return f'<p class="cqa-question">{esc(question)}</p>'
+    return f'<p class="cqa-question" dir="auto">{esc(question)}</p>'
 
 
 def render_refusal(message: str) -> str:
     """A one-line reason a question was not asked (too long, unreadable date, ...)."""
-    return f'<p class="cqa-notice cqa-refusal">{esc(message)}</p>'
+    return f'<p class="cqa-notice cqa-refusal" dir="auto">{esc(message)}</p>'
 
 
 def respond(service: QAService, question: str, sources: Sequence[str] | None,
