@@ -246,6 +246,9 @@ def ensure_index(settings: Settings) -> str | None:
     loaded = load_corpus([DEFAULT_CORPUS_DIR])
     if not loaded.documents:
         raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
+    print(f"No index yet: building {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
+          f"({len(loaded.documents):,} documents; this happens once and takes a few minutes)...",
+          file=sys.stderr, flush=True)
     report = build_index(loaded.documents, settings=settings, progress=sys.stderr.isatty())
     return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
             f"({report.documents:,} document(s), {report.sentences:,} sentences).")
