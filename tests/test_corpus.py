@@ -253,3 +253,18 @@ def test_default_corpus_holds_the_seed_article_verbatim():
     assert "killed 18 people, including three children" in doc.text
     if SEED_ARTICLE.exists():
         assert doc.text == SEED_ARTICLE.read_text(encoding="utf-8").strip()
+
+
+def test_default_corpus_ships_the_conflict_news_archive_with_its_licenses():
+    load = load_corpus([DEFAULT_CORPUS_DIR])
+    archive = [doc for doc in load.documents if doc.id != "jurist-2023-12-belgorod-cluster-munitions"]
+    assert len(archive) == 3276 and len(load.documents) == 3277  # the notice file is not a report
+    if SHARED_NEWS.exists():
+        assert (DEFAULT_CORPUS_DIR / "conflict_news.jsonl.gz").read_bytes() == SHARED_NEWS.read_bytes()
+    notice = (DEFAULT_CORPUS_DIR / "LICENSE-conflict-news").read_text(encoding="utf-8")
+    licenses = {doc.metadata.get("license") for doc in archive}
+    assert licenses == {"CC BY-SA 4.0 (text: Wikipedia contributors, Portal:Current events)",
+                        "CC BY 2.5 (Wikinews contributors)"}
+    for credit in ("CC BY-SA 4.0", "Wikipedia contributors", "CC BY 2.5", "Wikinews contributors",
+                   "creativecommons.org/licenses/by-sa/4.0", "creativecommons.org/licenses/by/2.5"):
+        assert credit in notice
