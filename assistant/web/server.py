@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from assistant.answers.citations import answer_to_json
 from assistant.web.pages import api_docs_page, source_page
 from assistant.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings
+from assistant.web.routes import add_routes
 from assistant.web.ui import APP_TITLE, build_chat
 
 if TYPE_CHECKING:
@@ -198,6 +199,8 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
         if name not in STATIC_FILES:
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(static_text(name), media_type=STATIC_FILES[name])
+
+    add_routes(app, service)  # /export.md, /export.csv, /examples/embed.html (assistant/web/routes.py)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> str:

@@ -24,6 +24,9 @@ from assistant.answers.citations import (
     COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, comparison, quote_link,
 )
 from assistant.records import Answer, Quote
+from assistant.web.layout import (
+    AskedWith, answer_tools, conversation_links, date_problem, first_screen, permalink_fields,
+)
 
 if TYPE_CHECKING:
     from assistant.service import QAService
@@ -31,13 +34,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "Ask the reporting"
-EXAMPLE_QUESTIONS = (
-    "How many people were killed in Belgorod?",
-    "What did the UN Secretary-General say about attacks on civilians?",
-    "Who refused to attend the Security Council meeting?",
-)
 SOURCE_ROUTE = "/source"
 """The app route that shows a whole stored article (served by assistant/web/server.py)."""
+
+
+def static_js(name: str) -> str:
+    """A script shipped in assistant/web/static (run by a gr.HTML js_on_load)."""
+    from importlib import resources
+
+    return resources.files("assistant.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def esc(text: str | None) -> str:
@@ -187,12 +192,16 @@ def respond(service: QAService, question: str, sources: Sequence[str] | None,
     """Ask `service` and render what comes back; bad input becomes a refusal message."""
     from assistant.service import QuestionError
 
+    problem = date_problem(since, until)
+    if problem:
+        return render_refusal(problem)
+    asked = AskedWith(question=(question or "").strip(), sources=tuple(sources or ()),
+                      since=(since or "").strip() or None, until=(until or "").strip() or None)
     try:
-        answer = service.ask(question, sources=tuple(sources or ()),
-                             since=(since or "").strip() or None, until=(until or "").strip() or None)
+        answer = service.ask(question, sources=asked.sources, since=asked.since, until=asked.until)
     except QuestionError as error:
         return render_refusal(str(error))
-    return render_answer(answer)
+    return render_answer(answer) + answer_tools(asked)
 
 
 def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
@@ -233,6 +242,35 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
         except QuestionError as error:
             raise gr.Error(str(error), print_exception=False) from None
 
+    screen = first_screen(service)
+
+    def open_permalink(request: gr.Request):
+        """`/?q=...&sources=...&since=...&until=...`: the filters set and the question asked."""
+        asked = permalink_fields(list(request.query_params.multi_items())) if request else None
+        if asked is None:
+            return gr.update(), [], "", gr.update(), gr.update(), gr.update()
+        box, history, pending_question = add_question(asked.question, [])
+        return (box, history, pending_question, gr.update(value=list(asked.sources)),
+                asked.since or None, asked.until or None)
+
+    def restore_box(question: str, history: list[dict[str, Any]]):
+        """Re-enable the box; a refused question goes back into it (the reason is in the chat)."""
+        refused = bool(history) and "cqa-refusal" in str(history[-1].get("content", ""))
+        return gr.update(interactive=True, value=question if refused else "")
+
+    def record(question: str, history: list[dict[str, Any]], sources: list[str] | None,
+               since: str | None, until: str | None, log: list[AskedWith]):
+        """Remember an answered question for the conversation export."""
+        if not question or not history or "cqa-refusal" in str(history[-1].get("content", "")):
+            return log, conversation_links(log)
+        log = [*log, AskedWith(question=question, sources=tuple(sources or ()),
+                               since=(since or "").strip() or None, until=(until or "").strip() or None)]
+        return log, conversation_links(log)
+
+    def check_dates(since_value: str | None, until_value: str | None) -> str:
+        problem = date_problem(since_value, until_value)
+        return f'<p class="cqa-date-problem" role="alert">{esc(problem)}</p>' if problem else ""
+
     with gr.Blocks(title=APP_TITLE, analytics_enabled=False, fill_height=True) as blocks:
         if not compact:
             gr.HTML(f'<header class="cqa-header"><h1>{esc(APP_TITLE)}</h1><p>Answers are sentences '
@@ -245,24 +283,29 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
             with gr.Column(scale=4, elem_classes="cqa-chat-column"):
                 chatbot = gr.Chatbot(
                     show_label=False, elem_id="cqa-chat", render_markdown=False, sanitize_html=True,
-                    latex_delimiters=[], feedback_options=None, buttons=["copy"], layout="panel",
-                    height=520 if compact else 560, min_height=240,
-                    placeholder=(f'<div class="cqa-empty"><h2>{esc(APP_TITLE)}</h2><p>Ask about the '
-                                 "reporting. Every answer is quoted from a stored article.</p></div>"),
-                    examples=[{"text": text} for text in EXAMPLE_QUESTIONS])
+                    latex_delimiters=[], feedback_options=None, buttons=[], layout="panel",
+                    height=520 if compact else 560, min_height=240, autoscroll=False,
+                    placeholder=f'<div class="cqa-empty">{screen.overview_html}</div>',
+                    examples=[{"text": text} for text in screen.examples])
                 textbox = gr.Textbox(show_label=False, placeholder="Ask a question about the reporting…",
                                      submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
                                      lines=1, max_lines=4)
+                conversation = gr.HTML("", elem_id="cqa-conversation", padding=False)
+                gr.HTML("", elem_id="cqa-script", padding=False, js_on_load=static_js("chat.js"))
             filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact
                        else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters"))
             with filters:
                 sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
                                       label="Sources", info="All sources when none is chosen",
                                       elem_id="cqa-sources")
-                since = gr.Textbox(label="From", placeholder="YYYY-MM-DD", elem_id="cqa-since",
-                                   info="Also YYYY-MM or YYYY")
-                until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="cqa-until")
+                since = gr.DateTime(label="From", include_time=False, type="string", elem_id="cqa-since",
+                                    info="Pick a day, or type 2025-06 or 2025")
+                until = gr.DateTime(label="Until", include_time=False, type="string", elem_id="cqa-until")
+                date_note = gr.HTML("", elem_id="cqa-date-note", padding=False)
         pending = gr.State("")
+        asked_log = gr.State([])
+        for field in (since, until):
+            field.change(check_dates, [since, until], date_note, queue=False, api_visibility="private")
 
         answer_inputs = [pending, chatbot, sources, since, until]
         for asked in (textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],
@@ -270,8 +313,15 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                       chatbot.example_select(pick_example, [chatbot], [textbox, chatbot, pending],
                                              queue=False, api_visibility="private")):
             asked.then(add_answer, answer_inputs, chatbot, api_visibility="private").then(
-                lambda: gr.update(interactive=True), None, textbox, queue=False,
-                api_visibility="private")
+                restore_box, [pending, chatbot], textbox, queue=False, api_visibility="private").then(
+                record, [pending, chatbot, sources, since, until, asked_log], [asked_log, conversation],
+                queue=False, api_visibility="private")
+        blocks.load(open_permalink, None, [textbox, chatbot, pending, sources, since, until], queue=False,
+                    api_visibility="private").then(
+            add_answer, answer_inputs, chatbot, api_visibility="private").then(
+            restore_box, [pending, chatbot], textbox, queue=False, api_visibility="private").then(
+            record, [pending, chatbot, sources, since, until, asked_log], [asked_log, conversation],
+            queue=False, api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
                     queue=False, api_visibility="private")
