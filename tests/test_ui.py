@@ -95,7 +95,7 @@ def test_chat_answers_with_a_cited_quote_that_opens_the_article(app_server, watc
                                                                 screenshot_dir) -> None:
     page = watched_page.page
     page.goto(app_server.url + "/")
-    page.get_by_text(BELGOROD).first.wait_for(timeout=60_000)  # example questions on the empty chat
+    page.locator("#cqa-chat .cqa-overview").wait_for(timeout=60_000)  # what the archive holds
     answer = ask_in_chat(page, BELGOROD)
 
     assert BELGOROD_SENTENCE in answer.locator("blockquote").first.inner_text()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from assistant.web.startup import pending
 from assistant.web.overview import archive_overview, example_candidates, pick_examples, render_overview
 
 if TYPE_CHECKING:
@@ -38,13 +39,17 @@ _cache_lock = threading.Lock()
 def first_screen(service: QAService) -> FirstScreen:
     """The overview of the live index and its checked example questions (cached per index build)."""
     manifest = service.index_manifest()
-    key = (id(service), f"{manifest.created}/{manifest.documents}/{manifest.sentences}")
+    key = (id(service), f"{manifest.created}/{manifest.documents}/{manifest.sentences}/"
+                        f"{pending(service.settings.index_dir)}")
     with _cache_lock:
         if key in _cache:
             return _cache[key]
         documents = service.search_index.documents
         overview = archive_overview(documents, outlets=len(service.sources()), updated=manifest.created)
-        screen = FirstScreen(overview_html=render_overview(overview),
+        still = ('<p class="cqa-pending">Still indexing: more reports are being added in the background; '
+                 "reload the page in a few minutes for the whole archive.</p>" if pending(service.settings.index_dir)
+                 else "")
+        screen = FirstScreen(overview_html=render_overview(overview) + still,
                              examples=pick_examples(example_candidates(documents),
                                                     lambda question: _answered(service, question)))
         _cache[key] = screen

@@ -244,15 +244,16 @@ def ensure_index(settings: Settings) -> str | None:
     if Path(settings.index_dir).resolve() != DEFAULT_INDEX_DIR.resolve():
         return None
     from assistant.ingest.corpus import load_corpus
-    from assistant.index.store import build_index
 
     loaded = load_corpus([DEFAULT_CORPUS_DIR])
     if not loaded.documents:
         raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
-    print(f"No index yet: building {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
-          f"({len(loaded.documents):,} documents; this happens once and takes a few minutes)...",
-          file=sys.stderr, flush=True)
-    report = build_index(loaded.documents, settings=settings, progress=sys.stderr.isatty())
+    from assistant.web.startup import build_first_slice, first_slice
+
+    print(f"No index yet: indexing the newest {len(first_slice(loaded.documents)):,} of "
+          f"{len(loaded.documents):,} documents in {DEFAULT_CORPUS_DIR.name}/ first (once only; "
+          "the rest follows in the background)...", file=sys.stderr, flush=True)
+    report = build_first_slice(loaded.documents, settings, progress=sys.stderr.isatty())
     return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
             f"({report.documents:,} document(s), {report.sentences:,} sentences).")
 
@@ -282,6 +283,9 @@ def serve(settings: Settings, server: ServerSettings) -> None:
     if note:
         print(note, flush=True)
     service = QAService(settings)
+    from assistant.web.startup import complete_in_background
+
+    complete_in_background(settings)  # only when a first build left documents to add
     app = create_app(service, server=server, settings=settings)
     print(f"Serving {settings.index_dir} on http://{server.host}:{server.port}/  "
           "(API reference /docs, widget /widget.js; Ctrl+C stops)", flush=True)

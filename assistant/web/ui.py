@@ -322,6 +322,10 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
             restore_box, [pending, chatbot], textbox, queue=False, api_visibility="private").then(
             record, [pending, chatbot, sources, since, until, asked_log], [asked_log, conversation],
             queue=False, api_visibility="private")
+        # The index may have grown since start-up (the first start finishes it in the background).
+        blocks.load(lambda: gr.update(placeholder=f'<div class="cqa-empty">{first_screen(service).overview_html}</div>',
+                                      examples=[{"text": text} for text in first_screen(service).examples]),
+                    None, chatbot, queue=False, api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
                     queue=False, api_visibility="private")
