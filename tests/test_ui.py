@@ -145,7 +145,7 @@ def test_a_long_question_is_refused_with_a_message(app_server, watched_page) -> 
 def test_widget_on_another_origin_opens_the_chat_and_answers(app_server, static_host, watched_page,
                                                              screenshot_dir) -> None:
     page = watched_page.page
-    page.goto(static_host + "/embed.html")
+    page.goto(f"{static_host}/embed.html?server={app_server.url}")
     launcher = page.locator("[data-conflict-qa-widget] .launcher")
     assert launcher.inner_text() == "Ask the reporting"
     launcher.click()

@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.answers.citations import http_url
 from assistant.records import Document
+from assistant.web.answer_schema import answer_schema_html
 from assistant.web.ui import APP_TITLE, display_date, esc
 
 _PAGE = """<!doctype html>
@@ -89,5 +90,6 @@ def api_docs_page(openapi: dict[str, Any]) -> str:
                             f"{esc(operation.get('description', ''))}</p>{table}</section>")
     body = (f"<h1>{esc(openapi.get('info', {}).get('title', 'API'))}</h1>"
             f"<p>{esc(openapi.get('info', {}).get('description', ''))} The machine-readable "
-            'description is <a href="/openapi.json">/openapi.json</a>.</p>' + "".join(sections))
+            'description is <a href="/openapi.json">/openapi.json</a>.</p>' + "".join(sections)
+            + answer_schema_html(esc))
     return _PAGE.format(title=esc(f"API — {APP_TITLE}"), body=body)

@@ -221,7 +221,7 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
         blocks = build_chat(service, compact=compact)
         blocks.queue(default_concurrency_limit=4, max_size=256)
         gr.mount_gradio_app(app, blocks, path=path, server_name=server.host, server_port=server.port,
-                            footer_links=[] if compact else ["api"], run_history=False,
+                            footer_links=[], run_history=False,
                             allowed_paths=[], blocked_paths=never_serve, ssr_mode=False, pwa=False,
                             mcp_server=False, enable_monitoring=False, theme=theme, css=css[compact])
     return app

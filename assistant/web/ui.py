@@ -291,6 +291,10 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                      submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
                                      lines=1, max_lines=4)
                 conversation = gr.HTML("", elem_id="cqa-conversation", padding=False)
+                if not compact:
+                    gr.HTML('<nav class="cqa-links" aria-label="More"><a href="/docs">HTTP API and answer '
+                            'format</a><a href="/examples/embed.html">Embed the chat in a page</a></nav>',
+                            padding=False)
                 gr.HTML("", elem_id="cqa-script", padding=False, js_on_load=static_js("chat.js"))
             filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact
                        else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters"))
