@@ -8,7 +8,7 @@ Exports the committed tree (`git archive HEAD`, so index/ is empty as in a fresh
 clone) into a temporary folder, links this checkout's .venv into it, starts
 `python app.py --port P` there and asks GET /api/ask once a second until an answer
 comes back with `answered: true`. Prints the seconds from start to that first
-answer (the newest 600 documents of corpus/ are indexed on the way; the question is
+answer (the newest 400 documents of corpus/ are indexed on the way; the question is
 about a report of August 2026, so it is in that slice), then polls /api/health until
 the background build has indexed all of corpus/ and prints that time too. Then it
 stops the app, starts it again on the index it built and prints the first-answer

@@ -145,3 +145,30 @@ def date_problem(since: str | None, until: str | None) -> str | None:
     if len(bounds) == 2 and bounds["From"] > bounds["Until"]:
         return "“From” is after “Until”: swap them or clear one."
     return None
+
+
+def filter_chips(sources: Sequence[str] | None, since: str | None, until: str | None) -> str:
+    """The active filters as removable chips, plus the phone's "Filters" drawer button.
+
+    Each chip is a button carrying what it removes (data-kind, data-value); the chat's
+    script turns a click into the chips component's click event (ui.py removes it).
+    """
+    import html
+
+    chips = [("source", source, f"Source: {source}") for source in sources or ()]
+    chips += [(kind, value, f"{label} {value}") for kind, value, label in
+              (("since", (since or "").strip(), "From"), ("until", (until or "").strip(), "Until")) if value]
+    count = f" ({len(chips)})" if chips else ""
+    buttons = "".join(
+        f'<button type="button" class="cqa-chip" data-kind="{kind}" data-value="{html.escape(value, quote=True)}" '
+        f'aria-label="Remove filter {html.escape(text, quote=True)}">{html.escape(text)} '
+        '<span aria-hidden="true">×</span></button>' for kind, value, text in chips)
+    return (f'<div class="cqa-chip-row"><button type="button" class="cqa-drawer-toggle" aria-controls="cqa-filters" '
+            f'aria-expanded="false">Filters{count}</button>{buttons}</div>')
+
+
+def without_chip(kind: str, value: str, sources: Sequence[str] | None, since: str | None,
+                 until: str | None) -> tuple[list[str], str | None, str | None]:
+    """The filters with the chip (`kind`, `value`) removed."""
+    kept = [source for source in sources or () if not (kind == "source" and source == value)]
+    return kept, (None if kind == "since" else since), (None if kind == "until" else until)

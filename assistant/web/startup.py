@@ -21,8 +21,8 @@ from pathlib import Path
 from assistant.records import Document
 from assistant.settings import DEFAULT_CORPUS_DIR, Settings
 
-FIRST_SLICE_DOCUMENTS = 600
-"""Documents indexed before the first answer: about 1,400 texts, some 35 s of embedding on an
+FIRST_SLICE_DOCUMENTS = 400
+"""Documents indexed before the first answer: about 950 texts, some 25 s of embedding on an
 idle 2-core machine (measured rate ~40 texts/s, README "Building")."""
 PENDING_MARKER = "FIRST-BUILD-PENDING"
 """File in the index folder while the background build still has documents to add."""

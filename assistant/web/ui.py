@@ -25,7 +25,8 @@ from assistant.answers.citations import (
 )
 from assistant.records import Answer, Quote
 from assistant.web.layout import (
-    AskedWith, answer_tools, conversation_links, date_problem, first_screen, permalink_fields,
+    AskedWith, answer_tools, conversation_links, date_problem, filter_chips, first_screen, permalink_fields,
+    without_chip,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "Ask the reporting"
+CHIP_CLICKS = ("element.addEventListener('click', (event) => { const chip = event.target.closest('.cqa-chip'); "
+               "if (chip) trigger('click', {kind: chip.dataset.kind, value: chip.dataset.value}); });")
+"""The filter chips' script: a click on a chip becomes the component's click event with what to remove."""
 SOURCE_ROUTE = "/source"
 """The app route that shows a whole stored article (served by assistant/web/server.py)."""
 
@@ -290,6 +294,8 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                 textbox = gr.Textbox(show_label=False, placeholder="Ask a question about the reporting…",
                                      submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
                                      lines=1, max_lines=4)
+                chips = gr.HTML(filter_chips((), None, None), elem_id="cqa-chips", padding=False,
+                                js_on_load=CHIP_CLICKS)
                 conversation = gr.HTML("", elem_id="cqa-conversation", padding=False)
                 if not compact:
                     gr.HTML('<nav class="cqa-links" aria-label="More"><a href="/docs">HTTP API and answer '
@@ -297,7 +303,7 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                             padding=False)
                 gr.HTML("", elem_id="cqa-script", padding=False, js_on_load=static_js("chat.js"))
             filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact
-                       else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters"))
+                       else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters", elem_id="cqa-filters"))
             with filters:
                 sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
                                       label="Sources", info="All sources when none is chosen",
@@ -306,10 +312,23 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                     info="Pick a day, or type 2025-06 or 2025")
                 until = gr.DateTime(label="Until", include_time=False, type="string", elem_id="cqa-until")
                 date_note = gr.HTML("", elem_id="cqa-date-note", padding=False)
+                if not compact:  # closes the phone's filter drawer (hidden on wide screens)
+                    gr.HTML('<button type="button" class="cqa-drawer-close">Done</button>', padding=False)
         pending = gr.State("")
         asked_log = gr.State([])
         for field in (since, until):
             field.change(check_dates, [since, until], date_note, queue=False, api_visibility="private")
+        for field in (sources, since, until):
+            field.change(filter_chips, [sources, since, until], chips, queue=False, api_visibility="private")
+
+        def remove_chip(sources_value: list[str] | None, since_value: str | None, until_value: str | None,
+                        event: gr.EventData):
+            data = getattr(event, "_data", None) or {}
+            return without_chip(str(data.get("kind", "")), str(data.get("value", "")),
+                                sources_value, since_value, until_value)
+
+        chips.click(remove_chip, [sources, since, until], [sources, since, until], queue=False,
+                    api_visibility="private")
 
         answer_inputs = [pending, chatbot, sources, since, until]
         for asked in (textbox.submit(add_question, [textbox, chatbot], [textbox, chatbot, pending],

@@ -65,6 +65,32 @@
       .then(function () { setTimeout(function () { link.textContent = label; }, 2000); });
   }, true);
 
+  // The phone's filter drawer: "Filters" opens it, "Done" or Escape closes it.
+  function setDrawer(open) {
+    // On the drawer itself: Gradio rewrites `body` in custom CSS, so a body class would not match.
+    var drawer = document.getElementById("cqa-filters");
+    if (drawer) drawer.classList.toggle("cqa-open", open);
+    document.body.classList.toggle("cqa-drawer-open", open);
+    document.querySelectorAll(".cqa-drawer-toggle").forEach(function (button) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    if (open) {
+      var first = document.querySelector("#cqa-filters input");
+      if (first) first.focus();
+    } else {
+      var toggle = document.querySelector(".cqa-drawer-toggle");
+      if (toggle) toggle.focus();
+    }
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    if (event.target.closest(".cqa-drawer-toggle")) setDrawer(!document.body.classList.contains("cqa-drawer-open"));
+    else if (event.target.closest(".cqa-drawer-close")) setDrawer(false);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("cqa-drawer-open")) setDrawer(false);
+  });
+
   function counter() {
     var box = document.querySelector("#cqa-question textarea");
     if (!box || box.__cqaCounter) return;
@@ -87,4 +113,23 @@
   }
   new MutationObserver(counter).observe(document.body, { childList: true, subtree: true });
   counter();
+
+  // Names and roles Gradio leaves out (axe-core: button-name, aria-required-children).
+  function label() {
+    document.querySelectorAll("#cqa-since .calendar, #cqa-until .calendar").forEach(function (button) {
+      if (!button.getAttribute("aria-label")) {
+        var field = button.closest("#cqa-since") ? "From" : "Until";
+        button.setAttribute("aria-label", "Pick the “" + field + "” date from a calendar");
+      }
+    });
+    document.querySelectorAll("#cqa-chat .examples[role]").forEach(function (list) {
+      if (list.getAttribute("role") !== "group") {
+        list.setAttribute("role", "group");
+        list.setAttribute("aria-label", "Example questions");
+      }
+    });
+  }
+  new MutationObserver(label).observe(document.body, { childList: true, subtree: true, attributes: true,
+                                                       attributeFilter: ["role", "aria-label"] });
+  label();
 })();
