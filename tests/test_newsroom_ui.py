@@ -228,3 +228,32 @@ def test_the_chat_works_from_the_keyboard(app_server, context_at) -> None:
     with page.context.expect_page() as opened:
         page.keyboard.press("Enter")
     opened.value.locator("mark#quote").wait_for()
+
+
+def test_phone_filters_open_in_a_drawer_and_show_as_removable_chips(app_server, context_at, screenshot_dir,
+                                                                    axe_source) -> None:
+    page = context_at(PHONE).new_page()
+    open_chat(page, app_server.url + "/")
+    drawer = page.locator("#cqa-filters")
+    toggle = page.locator(".cqa-drawer-toggle")
+    assert toggle.is_visible() and not drawer.is_visible()
+    toggle.click()
+    page.wait_for_timeout(500)
+    box = drawer.bounding_box()
+    assert drawer.is_visible() and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
+    since = page.locator("#cqa-since input").first
+    since.fill("2023-12")
+    since.press("Enter")
+    page.screenshot(path=str(screenshot_dir / "filters-drawer-phone.png"))
+    assert serious_violations(page, axe_source) == []
+    page.locator(".cqa-drawer-close").click()
+    page.wait_for_timeout(500)
+    assert not drawer.is_visible()
+
+    chip = page.locator(".cqa-chip", has_text="From 2023-12")
+    chip.wait_for(timeout=30_000)
+    assert "Filters (1)" in toggle.inner_text()
+    page.screenshot(path=str(screenshot_dir / "filter-chips-phone.png"))
+    chip.click()
+    chip.wait_for(state="detached", timeout=30_000)
+    assert since.input_value() == ""
