@@ -257,3 +257,16 @@ def test_phone_filters_open_in_a_drawer_and_show_as_removable_chips(app_server, 
     chip.click()
     chip.wait_for(state="detached", timeout=30_000)
     assert since.input_value() == ""
+
+
+def test_a_follow_up_reuses_the_previous_question_and_says_what_it_understood(app_server, context_at,
+                                                                              screenshot_dir) -> None:
+    page = context_at(DESKTOP).new_page()
+    open_chat(page, app_server.url + "/")
+    ask_in_chat(page, BELGOROD)
+    answer = ask_in_chat(page, "What about Kharkiv?")
+
+    understood = page.locator("#cqa-chat .cqa-understood").last.inner_text()
+    assert understood == "Searching: How many people were killed in Kharkiv?"
+    assert "killed 7 people" in answer.inner_text()  # the Kharkiv report, not Belgorod's
+    page.screenshot(path=str(screenshot_dir / "follow-up-desktop.png"))

@@ -271,6 +271,27 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                since=(since or "").strip() or None, until=(until or "").strip() or None)]
         return log, conversation_links(log)
 
+    def understand(question: str, log: list[AskedWith], sources_value: list[str] | None,
+                   since_value: str | None, until_value: str | None, history: list[dict[str, Any]]):
+        """A short follow-up ("And in June?", "What about Kharkiv?") becomes the previous question
+        with its subject, place, period and filters (assistant/search/followups.py, rules only); the
+        chat shows what was understood and the filters show what is applied."""
+        from assistant.search.followups import Asked, resolve
+
+        unchanged = (question, gr.update(), gr.update(), gr.update(), history)
+        if not question or not log:
+            return unchanged
+        last = log[-1]
+        follow = resolve(question, Asked(question=last.question, sources=last.sources, since=last.since,
+                                         until=last.until),
+                         sources=tuple(sources_value or ()), since=(since_value or "").strip() or None,
+                         until=(until_value or "").strip() or None)
+        if follow.rule is None:
+            return unchanged
+        note = {"role": "assistant", "content": f'<p class="cqa-understood">{esc(follow.understood)}</p>'}
+        return (follow.asked.question, gr.update(value=list(follow.asked.sources)), follow.asked.since,
+                follow.asked.until, [*history, note])
+
     def check_dates(since_value: str | None, until_value: str | None) -> str:
         problem = date_problem(since_value, until_value)
         return f'<p class="cqa-date-problem" role="alert">{esc(problem)}</p>' if problem else ""
@@ -302,7 +323,8 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                             'format</a><a href="/examples/embed.html">Embed the chat in a page</a></nav>',
                             padding=False)
                 gr.HTML("", elem_id="cqa-script", padding=False, js_on_load=static_js("chat.js"))
-            filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact
+            filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact",
+                                    elem_id="cqa-filters") if compact
                        else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters", elem_id="cqa-filters"))
             with filters:
                 sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
@@ -335,7 +357,9 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                      queue=False, api_visibility="private"),
                       chatbot.example_select(pick_example, [chatbot], [textbox, chatbot, pending],
                                              queue=False, api_visibility="private")):
-            asked.then(add_answer, answer_inputs, chatbot, api_visibility="private").then(
+            asked.then(understand, [pending, asked_log, sources, since, until, chatbot],
+                       [pending, sources, since, until, chatbot], queue=False, api_visibility="private").then(
+                add_answer, answer_inputs, chatbot, api_visibility="private").then(
                 restore_box, [pending, chatbot], textbox, queue=False, api_visibility="private").then(
                 record, [pending, chatbot, sources, since, until, asked_log], [asked_log, conversation],
                 queue=False, api_visibility="private")

@@ -69,6 +69,12 @@
   function setDrawer(open) {
     // On the drawer itself: Gradio rewrites `body` in custom CSS, so a body class would not match.
     var drawer = document.getElementById("cqa-filters");
+    if (drawer && !drawer.classList.contains("cqa-filters")) {
+      // The widget's compact view folds the filters in an accordion: open it instead.
+      var head = drawer.querySelector("button");
+      if (head) { head.click(); head.focus(); }
+      return;
+    }
     if (drawer) drawer.classList.toggle("cqa-open", open);
     document.body.classList.toggle("cqa-drawer-open", open);
     document.querySelectorAll(".cqa-drawer-toggle").forEach(function (button) {
