@@ -49,7 +49,8 @@ def example_response() -> dict:
     text = _SEED_TEXT[start:]
     quote = Quote(text=text, doc_id="jurist-2023-12-belgorod-cluster-munitions",
                   title="Russia accuses Ukraine of using cluster munitions in Belgorod strikes", source="JURIST",
-                  url="https://jurist.org/news/2023/12/russia-accuses-ukraine-of-using-cluster-munitions-in-belgorod-strikes",
+                  url=("https://jurist.org/news/2023/12/"
+                       "russia-accuses-ukraine-of-using-cluster-munitions-in-belgorod-strikes"),
                   published="2023-12-31", start=start, end=len(_SEED_TEXT), score=2.91,
                   context_before=_SEED_TEXT[:start].strip(), figures=find_figures(text), marker=1)
     return answer_to_json(Answer(question="How many people were killed in Belgorod?", answered=True,
@@ -65,4 +66,4 @@ def answer_schema_html(esc) -> str:
     example = json.dumps(example_response(), ensure_ascii=False, indent=2)
     return ('<section id="answer-schema"><h2>The answer (200 response of /api/ask)</h2>'
             f"{table(ANSWER_FIELDS)}<h3>Each quote</h3>{table(QUOTE_FIELDS)}"
-            f'<h3>Example response</h3><pre class="example">{esc(example)}</pre></section>')
+            f'<h3>Example response</h3><pre class="example" tabindex="0" aria-label="Example response">{esc(example)}</pre></section>')

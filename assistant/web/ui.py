@@ -331,7 +331,7 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                       label="Sources", info="All sources when none is chosen",
                                       elem_id="cqa-sources")
                 since = gr.DateTime(label="From", include_time=False, type="string", elem_id="cqa-since",
-                                    info="Pick a day, or type 2025-06 or 2025")
+                                    info="Pick a day from the calendar, or type it as YYYY-MM-DD")
                 until = gr.DateTime(label="Until", include_time=False, type="string", elem_id="cqa-until")
                 date_note = gr.HTML("", elem_id="cqa-date-note", padding=False)
                 if not compact:  # closes the phone's filter drawer (hidden on wide screens)

@@ -128,6 +128,12 @@
         button.setAttribute("aria-label", "Pick the “" + field + "” date from a calendar");
       }
     });
+    // A table that scrolls sideways must be reachable from the keyboard (axe: scrollable-region-focusable).
+    document.querySelectorAll("#cqa-chat .cqa-compare:not([tabindex])").forEach(function (box) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", "Figures by source (scrolls sideways)");
+    });
     document.querySelectorAll("#cqa-chat .examples[role]").forEach(function (list) {
       if (list.getAttribute("role") !== "group") {
         list.setAttribute("role", "group");
