@@ -249,13 +249,16 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
     screen = first_screen(service)
 
     def open_permalink(request: gr.Request):
-        """`/?q=...&sources=...&since=...&until=...`: the filters set and the question asked."""
+        """`/?q=...&sources=...&since=...&until=...`: the filters set and the question asked, in one
+        step (a page without `q` changes nothing and waits for nothing)."""
         asked = permalink_fields(list(request.query_params.multi_items())) if request else None
         if asked is None:
-            return gr.update(), [], "", gr.update(), gr.update(), gr.update()
-        box, history, pending_question = add_question(asked.question, [])
-        return (box, history, pending_question, gr.update(value=list(asked.sources)),
-                asked.since or None, asked.until or None)
+            return (gr.update(),) * 7
+        history = add_answer(asked.question, add_question(asked.question, [])[1], list(asked.sources),
+                             asked.since or "", asked.until or "")
+        log = [] if "cqa-refusal" in str(history[-1].get("content", "")) else [asked]
+        return (history, gr.update(value=list(asked.sources)), asked.since or None, asked.until or None,
+                log, conversation_links(log), asked.question if not log else "")
 
     def restore_box(question: str, history: list[dict[str, Any]]):
         """Re-enable the box; a refused question goes back into it (the reason is in the chat)."""
@@ -363,12 +366,8 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                 restore_box, [pending, chatbot], textbox, queue=False, api_visibility="private").then(
                 record, [pending, chatbot, sources, since, until, asked_log], [asked_log, conversation],
                 queue=False, api_visibility="private")
-        blocks.load(open_permalink, None, [textbox, chatbot, pending, sources, since, until], queue=False,
-                    api_visibility="private").then(
-            add_answer, answer_inputs, chatbot, api_visibility="private").then(
-            restore_box, [pending, chatbot], textbox, queue=False, api_visibility="private").then(
-            record, [pending, chatbot, sources, since, until, asked_log], [asked_log, conversation],
-            queue=False, api_visibility="private")
+        blocks.load(open_permalink, None, [chatbot, sources, since, until, asked_log, conversation, textbox],
+                    queue=False, api_visibility="private")
         # The index may have grown since start-up (the first start finishes it in the background).
         blocks.load(lambda: gr.update(placeholder=f'<div class="cqa-empty">{first_screen(service).overview_html}</div>',
                                       examples=[{"text": text} for text in first_screen(service).examples]),
