@@ -26,7 +26,12 @@ run: $(STAMP)
 build: $(STAMP)
 	$(PYTHON) -m assistant build
 
-test: $(STAMP) /usr/bin/chromium
+# npm installs axe-core (the accessibility checker of the browser tests) into build/axe on first use.
+/usr/bin/npm:
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q npm
+
+test: $(STAMP) /usr/bin/chromium /usr/bin/npm
 	$(PYTHON) -m pytest -q
 
 bench: $(STAMP)

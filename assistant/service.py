@@ -467,6 +467,10 @@ class QAService:
         """The stored document with this id, or None."""
         return self._current().by_id.get(doc_id)
 
+    def index_manifest(self) -> Any:
+        """The live index's manifest (counts, model, `created` build time)."""
+        return self._current().loaded.manifest
+
     def health(self) -> dict[str, Any]:
         """Index version, model and counts, for a health endpoint."""
         state = self._current()

@@ -66,12 +66,12 @@ def build(name: str, documents) -> Path:
 
 @lru_cache(maxsize=None)
 def seed_service():
-    """A QAService over the default corpus (corpus/, the seed JURIST article)."""
+    """A QAService over the seed JURIST article alone (corpus/ also ships the 3,276-item archive)."""
     from assistant.ingest.corpus import load_corpus
     from assistant.service import QAService
     from assistant.settings import Settings
 
-    documents = load_corpus([ROOT / "corpus"]).documents
+    documents = load_corpus([ROOT / "corpus" / "jurist-2023-12-belgorod-cluster-munitions.md"]).documents
     return QAService(Settings(index_dir=build("seed", documents)), embedder=embedder())
 
 

@@ -108,13 +108,10 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
 
 @pytest.fixture(scope="session")
 def static_host(tmp_path_factory: pytest.TempPathFactory, app_server: RunningApp) -> Iterator[str]:
-    """examples/embed.html served by `python -m http.server` on another port (another origin),
-    its script tag pointed at the app under test."""
+    """examples/embed.html, unedited, served by `python -m http.server` on another port (another
+    origin); open it as `/embed.html?server=<app url>` to point it at the app under test."""
     folder = tmp_path_factory.mktemp("host")
-    page = (ROOT / "examples" / "embed.html").read_text(encoding="utf-8")
-    assert "http://127.0.0.1:7860/widget.js" in page
-    (folder / "embed.html").write_text(page.replace("http://127.0.0.1:7860", app_server.url),
-                                       encoding="utf-8")
+    shutil.copy(ROOT / "examples" / "embed.html", folder / "embed.html")
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
                                 "--directory", str(folder)],
@@ -178,3 +175,21 @@ def watched_page(browser: object) -> Iterator[WatchedPage]:
         "dialog", lambda dialog: (watched.dialogs.append(dialog.message), dialog.dismiss())))
     yield watched
     context.close()
+
+
+AXE_CORE_VERSION = "4.14.1"
+"""axe-core from the npm registry (Deque's accessibility engine), installed on first use into build/."""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe.min.js, installed with `npm install axe-core@AXE_CORE_VERSION` into build/axe on first use."""
+    folder = ROOT / "build" / "axe"
+    script = folder / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        if shutil.which("npm") is None:
+            pytest.fail("the accessibility tests need npm (Debian: apt-get install npm) to install axe-core")
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder),
+                        f"axe-core@{AXE_CORE_VERSION}"], check=True, capture_output=True, timeout=300)
+    return script.read_text(encoding="utf-8")

@@ -15,6 +15,8 @@ from assistant.index.store import current_version, load_index
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFLICT_NEWS = ROOT.parent / "shared" / "data" / "conflict-news" / "conflict_news.jsonl.gz"
+SEED = ROOT / "corpus" / "jurist-2023-12-belgorod-cluster-munitions.md"
+"""One small document: corpus/ also ships the 3,276-item archive, minutes to embed."""
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -31,13 +33,13 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("index")
-    result = run_cli("build", "--index", str(index_dir), "--json")
+    result = run_cli("build", "--corpus", str(SEED), "--index", str(index_dir), "--json")
     assert result.returncode == 0, result.stderr
     return index_dir
 
 
 def test_build_reports_counts_as_json(small_index):
-    result = run_cli("build", "--index", str(small_index), "--json")
+    result = run_cli("build", "--corpus", str(SEED), "--index", str(small_index), "--json")
     report = json.loads(result.stdout)
     for key in ("documents", "chunks", "sentences", "added", "updated", "removed", "unchanged", "embedded_texts", "seconds"):
         assert key in report
@@ -47,7 +49,7 @@ def test_build_reports_counts_as_json(small_index):
 def test_progress_bar_on_a_terminal_only(tmp_path):
     """Under a pseudo-terminal the build shows a progress bar; piped, it prints none."""
     pty = pytest.importorskip("pty")
-    command = f"stty rows 40 cols 100; {sys.executable} -m assistant build --index {tmp_path / 'tty'}"
+    command = f"stty rows 40 cols 100; {sys.executable} -m assistant build --corpus {SEED} --index {tmp_path / 'tty'}"
     output = bytearray()
 
     def read(fd: int) -> bytes:
@@ -66,7 +68,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
         pass
     os.waitpid(pid, 0)
     assert "Embedding: 100%" in output.decode("utf-8", "replace")
-    piped = run_cli("build", "--index", str(tmp_path / "piped"))
+    piped = run_cli("build", "--corpus", str(SEED), "--index", str(tmp_path / "piped"))
     assert piped.returncode == 0 and "Embedding" not in piped.stderr
 
 
@@ -118,7 +120,8 @@ def test_user_mistakes_give_one_error_line(tmp_path, small_index, args, message)
     empty = tmp_path / "empty"
     empty.mkdir()
     args = [a.replace("{empty}", str(empty)) for a in args]
-    result = run_cli("build", "--index", str(small_index), *args)
+    corpus = [] if "--corpus" in args else ["--corpus", str(SEED)]
+    result = run_cli("build", *corpus, "--index", str(small_index), *args)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr
 

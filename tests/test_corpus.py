@@ -322,3 +322,18 @@ def test_shared_conflict_news_is_published_by_wikipedia_and_wikinews():
     assert first.attribution.publisher_url.startswith("https://en.wikipedia.org/wiki/Portal:Current_events/")
     assert first.cites and first.license.startswith("CC BY-SA 4.0")
     assert sum(len(doc.cites) > 1 for doc in documents) == 726
+
+
+def test_default_corpus_ships_the_conflict_news_archive_with_its_licenses():
+    load = load_corpus([DEFAULT_CORPUS_DIR])
+    archive = [doc for doc in load.documents if doc.id != "jurist-2023-12-belgorod-cluster-munitions"]
+    assert len(archive) == 3276 and len(load.documents) == 3277  # the notice file is not a report
+    if SHARED_NEWS.exists():
+        assert (DEFAULT_CORPUS_DIR / "conflict_news.jsonl.gz").read_bytes() == SHARED_NEWS.read_bytes()
+    notice = (DEFAULT_CORPUS_DIR / "LICENSE-conflict-news").read_text(encoding="utf-8")
+    licenses = {doc.license for doc in archive}
+    assert licenses == {"CC BY-SA 4.0 (text: Wikipedia contributors, Portal:Current events)",
+                        "CC BY 2.5 (Wikinews contributors)"}
+    for credit in ("CC BY-SA 4.0", "Wikipedia contributors", "CC BY 2.5", "Wikinews contributors",
+                   "creativecommons.org/licenses/by-sa/4.0", "creativecommons.org/licenses/by/2.5"):
+        assert credit in notice

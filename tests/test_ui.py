@@ -116,7 +116,7 @@ def test_chat_answers_with_a_cited_quote_that_opens_the_article(app_server, watc
                                                                 screenshot_dir) -> None:
     page = watched_page.page
     page.goto(app_server.url + "/")
-    page.get_by_text(BELGOROD).first.wait_for(timeout=60_000)  # example questions on the empty chat
+    page.locator("#cqa-chat .cqa-overview").wait_for(timeout=60_000)  # what the archive holds
     answer = ask_in_chat(page, BELGOROD)
 
     assert BELGOROD_SENTENCE in answer.locator("blockquote").first.inner_text()
@@ -166,7 +166,7 @@ def test_a_long_question_is_refused_with_a_message(app_server, watched_page) -> 
 def test_widget_on_another_origin_opens_the_chat_and_answers(app_server, static_host, watched_page,
                                                              screenshot_dir) -> None:
     page = watched_page.page
-    page.goto(static_host + "/embed.html")
+    page.goto(f"{static_host}/embed.html?server={app_server.url}")
     launcher = page.locator("[data-conflict-qa-widget] .launcher")
     assert launcher.inner_text() == "Ask the reporting"
     launcher.click()

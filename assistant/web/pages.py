@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.answers.citations import http_url, link_with_fragment
 from assistant.records import Document
+from assistant.web.answer_schema import answer_schema_html
 from assistant.web.ui import APP_TITLE, attribution_line, display_date, esc, license_html, text_direction
 
 _PAGE = """<!doctype html>
@@ -120,5 +121,6 @@ def api_docs_page(openapi: dict[str, Any]) -> str:
                             f"{esc(operation.get('description', ''))}</p>{table}</section>")
     body = (f"<h1>{esc(openapi.get('info', {}).get('title', 'API'))}</h1>"
             f"<p>{esc(openapi.get('info', {}).get('description', ''))} The machine-readable "
-            'description is <a href="/openapi.json">/openapi.json</a>.</p>' + "".join(sections))
+            'description is <a href="/openapi.json">/openapi.json</a>.</p>' + "".join(sections)
+            + answer_schema_html(esc))
     return _PAGE.format(title=esc(f"API — {APP_TITLE}"), body=body)

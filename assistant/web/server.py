@@ -46,6 +46,7 @@ from pydantic import BaseModel, Field
 from assistant.answers.citations import answer_to_json
 from assistant.web.pages import api_docs_page, source_page
 from assistant.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings
+from assistant.web.routes import add_routes
 from assistant.web.ui import APP_TITLE, build_chat
 
 if TYPE_CHECKING:
@@ -379,6 +380,8 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(static_text(name), media_type=STATIC_FILES[name])
 
+    add_routes(app, service)  # /export.md, /export.csv, /examples/embed.html (assistant/web/routes.py)
+
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> str:
         return api_docs_page(app.openapi())
@@ -398,7 +401,7 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
         blocks = build_chat(service, compact=compact)
         blocks.queue(default_concurrency_limit=4, max_size=256)
         gr.mount_gradio_app(app, blocks, path=path, server_name=server.host, server_port=server.port,
-                            footer_links=[] if compact else ["api"], run_history=False,
+                            footer_links=[], run_history=False,
                             allowed_paths=[], blocked_paths=never_serve, ssr_mode=False, pwa=False,
                             show_error=False,
                             mcp_server=False, enable_monitoring=False, theme=theme, css=css[compact])
@@ -422,12 +425,16 @@ def ensure_index(settings: Settings) -> str | None:
     if Path(settings.index_dir).resolve() != DEFAULT_INDEX_DIR.resolve():
         return None
     from assistant.ingest.corpus import load_corpus
-    from assistant.index.store import build_index
 
     loaded = load_corpus([DEFAULT_CORPUS_DIR])
     if not loaded.documents:
         raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
-    report = build_index(loaded.documents, settings=settings, progress=sys.stderr.isatty())
+    from assistant.web.startup import build_first_slice, first_slice
+
+    print(f"No index yet: indexing the newest {len(first_slice(loaded.documents)):,} of "
+          f"{len(loaded.documents):,} documents in {DEFAULT_CORPUS_DIR.name}/ first (once only; "
+          "the rest follows in the background)...", file=sys.stderr, flush=True)
+    report = build_first_slice(loaded.documents, settings, progress=sys.stderr.isatty())
     return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
             f"({report.documents:,} document(s), {report.sentences:,} sentences).")
 
@@ -457,6 +464,9 @@ def serve(settings: Settings, server: ServerSettings) -> None:
     if note:
         print(note, flush=True)
     service = QAService(settings)
+    from assistant.web.startup import complete_in_background
+
+    complete_in_background(settings)  # only when a first build left documents to add
     app = create_app(service, server=server, settings=settings)
     print(f"Serving {settings.index_dir} on http://{server.host}:{server.port}/  "
           "(API reference /docs, widget /widget.js; Ctrl+C stops)", flush=True)

@@ -27,6 +27,10 @@ from assistant.answers.citations import (
 )
 from assistant.ingest.outlets import Credit, cited_outlets, publisher_name
 from assistant.records import Answer, Attribution, Quote
+from assistant.web.layout import (
+    AskedWith, answer_tools, conversation_links, date_problem, filter_chips, first_screen, permalink_fields,
+    without_chip,
+)
 
 if TYPE_CHECKING:
     from assistant.service import QAService
@@ -34,13 +38,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "Ask the reporting"
-EXAMPLE_QUESTIONS = (
-    "How many people were killed in Belgorod?",
-    "What did the UN Secretary-General say about attacks on civilians?",
-    "Who refused to attend the Security Council meeting?",
-)
+CHIP_CLICKS = ("element.addEventListener('click', (event) => { const chip = event.target.closest('.cqa-chip'); "
+               "if (chip) trigger('click', {kind: chip.dataset.kind, value: chip.dataset.value}); });")
+"""The filter chips' script: a click on a chip becomes the component's click event with what to remove."""
 SOURCE_ROUTE = "/source"
 """The app route that shows a whole stored article (served by assistant/web/server.py)."""
+
+
+def static_js(name: str) -> str:
+    """A script shipped in assistant/web/static (run by a gr.HTML js_on_load)."""
+    from importlib import resources
+
+    return resources.files("assistant.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def esc(text: str | None) -> str:
@@ -284,12 +293,16 @@ def respond(service: QAService, question: str, sources: Sequence[str] | None,
     """Ask `service` and render what comes back; bad input becomes a refusal message."""
     from assistant.service import QuestionError
 
+    problem = date_problem(since, until)
+    if problem:
+        return render_refusal(problem)
+    asked = AskedWith(question=(question or "").strip(), sources=tuple(sources or ()),
+                      since=(since or "").strip() or None, until=(until or "").strip() or None)
     try:
-        answer = service.ask(question, sources=tuple(sources or ()),
-                             since=(since or "").strip() or None, until=(until or "").strip() or None)
+        answer = service.ask(question, sources=asked.sources, since=asked.since, until=asked.until)
     except QuestionError as error:
         return render_refusal(str(error))
-    return render_answer(answer)
+    return render_answer(answer) + answer_tools(asked)
 
 
 def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
@@ -327,6 +340,59 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
         except QuestionError as error:
             raise gr.Error(str(error), print_exception=False) from None
 
+    screen = first_screen(service)
+
+    def open_permalink(request: gr.Request):
+        """`/?q=...&sources=...&since=...&until=...`: the filters set and the question asked, in one
+        step (a page without `q` changes nothing and waits for nothing)."""
+        asked = permalink_fields(list(request.query_params.multi_items())) if request else None
+        if asked is None:
+            return (gr.update(),) * 7
+        history = add_answer(asked.question, add_question(asked.question, [])[1], list(asked.sources),
+                             asked.since or "", asked.until or "")
+        log = [] if "cqa-refusal" in str(history[-1].get("content", "")) else [asked]
+        return (history, gr.update(value=list(asked.sources)), asked.since or None, asked.until or None,
+                log, conversation_links(log), asked.question if not log else "")
+
+    def restore_box(question: str, history: list[dict[str, Any]]):
+        """Re-enable the box; a refused question goes back into it (the reason is in the chat)."""
+        refused = bool(history) and "cqa-refusal" in str(history[-1].get("content", ""))
+        return gr.update(interactive=True, value=question if refused else "")
+
+    def record(question: str, history: list[dict[str, Any]], sources: list[str] | None,
+               since: str | None, until: str | None, log: list[AskedWith]):
+        """Remember an answered question for the conversation export."""
+        if not question or not history or "cqa-refusal" in str(history[-1].get("content", "")):
+            return log, conversation_links(log)
+        log = [*log, AskedWith(question=question, sources=tuple(sources or ()),
+                               since=(since or "").strip() or None, until=(until or "").strip() or None)]
+        return log, conversation_links(log)
+
+    def understand(question: str, log: list[AskedWith], sources_value: list[str] | None,
+                   since_value: str | None, until_value: str | None, history: list[dict[str, Any]]):
+        """A short follow-up ("And in June?", "What about Kharkiv?") becomes the previous question
+        with its subject, place, period and filters (assistant/search/followups.py, rules only); the
+        chat shows what was understood and the filters show what is applied."""
+        from assistant.search.followups import Asked, resolve
+
+        unchanged = (question, gr.update(), gr.update(), gr.update(), history)
+        if not question or not log:
+            return unchanged
+        last = log[-1]
+        follow = resolve(question, Asked(question=last.question, sources=last.sources, since=last.since,
+                                         until=last.until),
+                         sources=tuple(sources_value or ()), since=(since_value or "").strip() or None,
+                         until=(until_value or "").strip() or None)
+        if follow.rule is None:
+            return unchanged
+        note = {"role": "assistant", "content": f'<p class="cqa-understood">{esc(follow.understood)}</p>'}
+        return (follow.asked.question, gr.update(value=list(follow.asked.sources)), follow.asked.since,
+                follow.asked.until, [*history, note])
+
+    def check_dates(since_value: str | None, until_value: str | None) -> str:
+        problem = date_problem(since_value, until_value)
+        return f'<p class="cqa-date-problem" role="alert">{esc(problem)}</p>' if problem else ""
+
     with gr.Blocks(title=APP_TITLE, analytics_enabled=False, fill_height=True) as blocks:
         if not compact:
             gr.HTML(f'<header class="cqa-header"><h1>{esc(APP_TITLE)}</h1><p>Answers are sentences '
@@ -339,29 +405,53 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
             with gr.Column(scale=4, elem_classes="cqa-chat-column"):
                 chatbot = gr.Chatbot(
                     show_label=False, elem_id="cqa-chat", render_markdown=False, sanitize_html=True,
-                    latex_delimiters=[], feedback_options=None, buttons=["copy"], layout="panel",
-                    height=520 if compact else 560, min_height=240,
-                    placeholder=(f'<div class="cqa-empty"><h2>{esc(APP_TITLE)}</h2><p>Ask about the '
-                                 "reporting. Every answer is quoted from a stored article.</p></div>"),
-                    examples=[{"text": text} for text in EXAMPLE_QUESTIONS])
+                    latex_delimiters=[], feedback_options=None, buttons=[], layout="panel",
+                    height=520 if compact else 560, min_height=240, autoscroll=False,
+                    placeholder=f'<div class="cqa-empty">{screen.overview_html}</div>',
+                    examples=[{"text": text} for text in screen.examples])
                 textbox = gr.Textbox(show_label=False, placeholder="Ask a question about the reporting…",
                                      submit_btn="Ask", elem_id="cqa-question", autofocus=not compact,
                                      lines=1, max_lines=4)
-            filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact") if compact
-                       else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters"))
+                chips = gr.HTML(filter_chips((), None, None), elem_id="cqa-chips", padding=False,
+                                js_on_load=CHIP_CLICKS)
+                conversation = gr.HTML("", elem_id="cqa-conversation", padding=False)
+                if not compact:
+                    gr.HTML('<nav class="cqa-links" aria-label="More"><a href="/docs">HTTP API and answer '
+                            'format</a><a href="/examples/embed.html">Embed the chat in a page</a></nav>',
+                            padding=False)
+                gr.HTML("", elem_id="cqa-script", padding=False, js_on_load=static_js("chat.js"))
+            filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact",
+                                    elem_id="cqa-filters") if compact
+                       else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters", elem_id="cqa-filters"))
             with filters:
                 sources = gr.Dropdown(choices=service.sources(), value=[], multiselect=True,
                                       label="Sources", info="All sources when none is chosen",
                                       elem_id="cqa-sources")
-                since = gr.Textbox(label="From", placeholder="YYYY-MM-DD", elem_id="cqa-since",
-                                   info="Also YYYY-MM or YYYY")
-                until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="cqa-until")
+                since = gr.DateTime(label="From", include_time=False, type="string", elem_id="cqa-since",
+                                    info="Pick a day from the calendar, or type it as YYYY-MM-DD")
+                until = gr.DateTime(label="Until", include_time=False, type="string", elem_id="cqa-until")
+                date_note = gr.HTML("", elem_id="cqa-date-note", padding=False)
+                if not compact:  # closes the phone's filter drawer (hidden on wide screens)
+                    gr.HTML('<button type="button" class="cqa-drawer-close">Done</button>', padding=False)
         pending = gr.State("")
         # Credits the publishers and licenses of the loaded index (CC BY-SA requires attribution).
         credits = gr.HTML(credits_html(service.credits()), elem_id="cqa-credits")
         # The conversation lives in server-side State: the chatbot is only ever an output, so
         # no event reads chat messages (which may name files) from the client.
         history = gr.State([])
+        asked_log = gr.State([])
+        for field in (since, until):
+            field.change(check_dates, [since, until], date_note, api_visibility="private")
+        for field in (sources, since, until):
+            field.change(filter_chips, [sources, since, until], chips, api_visibility="private")
+
+        def remove_chip(sources_value: list[str] | None, since_value: str | None, until_value: str | None,
+                        event: gr.EventData):
+            data = getattr(event, "_data", None) or {}
+            return without_chip(str(data.get("kind", "")), str(data.get("value", "")),
+                                sources_value, since_value, until_value)
+
+        chips.click(remove_chip, [sources, since, until], [sources, since, until], api_visibility="private")
 
         def shown(messages: list[dict[str, Any]]):
             return messages, messages
@@ -370,21 +460,41 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
             box, messages, text = add_question(question, messages)
             return box, messages, messages, text
 
+        def picked(messages: list[dict[str, Any]], event: gr.SelectData):
+            text = event.value.get("text") if isinstance(event.value, dict) else None
+            return asked_question(text if isinstance(text, str) else "", messages)
+
+        def understood(question: str, log: list[AskedWith], sources_value: list[str] | None,
+                       since_value: str | None, until_value: str | None, messages: list[dict[str, Any]]):
+            *rewritten, messages = understand(question, log, sources_value, since_value, until_value, messages)
+            return (*rewritten, *shown(messages))
+
         def answered(question: str, messages: list[dict[str, Any]], sources: list[str] | None,
                      since: str, until: str):
             return shown(add_answer(question, messages, sources, since, until))
 
-        def picked(messages: list[dict[str, Any]], event: gr.SelectData):
-            text = event.value.get("text") if isinstance(event.value, dict) else None
-            return asked_question(text if isinstance(text, str) else "", messages)
+        def permalink_opened(request: gr.Request):
+            opened = open_permalink(request)
+            return (*opened, opened[0] if isinstance(opened[0], list) else gr.update())
 
         answer_inputs = [pending, history, sources, since, until]
         for asked in (textbox.submit(asked_question, [textbox, history], [textbox, chatbot, history, pending],
                                      api_visibility="private"),
                       chatbot.example_select(picked, [history], [textbox, chatbot, history, pending],
                                              api_visibility="private")):
-            asked.then(answered, answer_inputs, [chatbot, history], api_visibility="private").then(
-                lambda: gr.update(interactive=True), None, textbox, api_visibility="private")
+            asked.then(understood, [pending, asked_log, sources, since, until, history],
+                       [pending, sources, since, until, chatbot, history], api_visibility="private").then(
+                answered, answer_inputs, [chatbot, history], api_visibility="private").then(
+                restore_box, [pending, history], textbox, api_visibility="private").then(
+                record, [pending, history, sources, since, until, asked_log], [asked_log, conversation],
+                api_visibility="private")
+        blocks.load(permalink_opened, None,
+                    [chatbot, sources, since, until, asked_log, conversation, textbox, history],
+                    api_visibility="private")
+        # The index may have grown since start-up (the first start finishes it in the background).
+        blocks.load(lambda: gr.update(placeholder=f'<div class="cqa-empty">{first_screen(service).overview_html}</div>',
+                                      examples=[{"text": text} for text in first_screen(service).examples]),
+                    None, chatbot, api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
                     api_visibility="private")
@@ -395,9 +505,9 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
     return blocks
 
 
-TEXT_ONLY_INPUTS = ("Textbox", "Dropdown", "State", "Api")
+TEXT_ONLY_INPUTS = ("Textbox", "Dropdown", "DateTime", "State", "Api")
 """The only component kinds an event may take as input: none of them carries file data
-(`Api` is the typed str/list parameters of the public `ask` endpoint)."""
+(`DateTime` is a date string here; `Api` is the typed str/list parameters of the public `ask` endpoint)."""
 
 
 def check_text_only(blocks: gr.Blocks) -> None:

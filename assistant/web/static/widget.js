@@ -10,7 +10,9 @@
  */
 (function () {
   "use strict";
-  var script = document.currentScript;
+  // currentScript is this tag (also when a page inserts it); else the last tag loading widget.js.
+  var script = document.currentScript || Array.prototype.slice.call(
+    document.querySelectorAll("script[src$='/widget.js']")).pop();
   if (!script || window.__conflictQaWidget) return;
   window.__conflictQaWidget = true;
 
@@ -34,7 +36,9 @@
     "  background: #1e293b; color: #fff; font: 600 15px/1.2 system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; }",
     ".close { border: 0; background: transparent; color: #fff; font-size: 22px; line-height: 1; cursor: pointer; padding: 2px 6px; }",
     "iframe { flex: 1; width: 100%; border: 0; background: #fff; }",
-    "@media (max-width: 520px) { .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; border-radius: 0; } }"
+    "@media (max-width: 520px) { .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; border-radius: 0; }",
+    // The full-screen panel has its own close button: the launcher would only cover its corner.
+    "  .panel.open + .launcher { display: none; } }"
   ].join("\n");
 
   var host = document.createElement("div");

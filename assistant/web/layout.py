@@ -1,0 +1,174 @@
+"""The chat's first screen and links: what the archive holds, checked example questions, permalinks.
+
+`first_screen` asks the service (once per index version) for the overview and for
+which candidate example questions it answers; `permalink` and `permalink_fields`
+turn a question and its filters into `/?q=...&sources=...&since=...&until=...`
+and back. Only the Gradio wiring in ui.py calls these.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from assistant.web.startup import pending
+from assistant.web.overview import archive_overview, example_candidates, pick_examples, render_overview
+
+if TYPE_CHECKING:
+    from assistant.service import QAService
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirstScreen:
+    """The empty chat: the overview HTML and the example questions the index answers."""
+
+    overview_html: str
+    examples: tuple[str, ...]
+
+
+_cache: dict[tuple[int, str], FirstScreen] = {}
+_cache_lock = threading.Lock()
+
+
+def first_screen(service: QAService) -> FirstScreen:
+    """The overview of the live index and its checked example questions (cached per index build)."""
+    manifest = service.index_manifest()
+    key = (id(service), f"{manifest.created}/{manifest.documents}/{manifest.sentences}/"
+                        f"{pending(service.settings.index_dir)}")
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+        documents = service.search_index.documents
+        overview = archive_overview(documents, outlets=len(service.sources()), updated=manifest.created)
+        still = ('<p class="cqa-pending">Still indexing: more reports are being added in the background; '
+                 "reload the page in a few minutes for the whole archive.</p>" if pending(service.settings.index_dir)
+                 else "")
+        screen = FirstScreen(overview_html=render_overview(overview) + still,
+                             examples=pick_examples(example_candidates(documents),
+                                                    lambda question: _answered(service, question)))
+        _cache[key] = screen
+        return screen
+
+
+def _answered(service: QAService, question: str) -> bool:
+    from assistant.service import QuestionError
+
+    try:
+        return service.ask(question).answered
+    except QuestionError:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskedWith:
+    """A question and the filters it was asked with (what a permalink carries)."""
+
+    question: str
+    sources: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+
+def permalink(asked: AskedWith, *, base: str = "/") -> str:
+    """`base?q=...&sources=...&since=...&until=...`: opens the chat with this question asked."""
+    pairs = [("q", asked.question), *(("sources", source) for source in asked.sources)]
+    pairs += [(name, value) for name, value in (("since", asked.since), ("until", asked.until)) if value]
+    return f"{base}?{urlencode(pairs)}"
+
+
+def permalink_fields(query: Sequence[tuple[str, str]]) -> AskedWith | None:
+    """The question and filters of a permalink's query pairs; None when there is no `q`."""
+    values: dict[str, list[str]] = {}
+    for name, value in query:
+        values.setdefault(name, []).append(value)
+    question = (values.get("q") or [""])[0].strip()
+    if not question:
+        return None
+    sources = tuple(dict.fromkeys(s.strip() for s in values.get("sources", []) if s.strip()))
+    first = lambda name: ((values.get(name) or [""])[0].strip() or None)  # noqa: E731
+    return AskedWith(question=question, sources=sources, since=first("since"), until=first("until"))
+
+
+def _href(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def export_query(asked: AskedWith) -> str:
+    """The permalink's query string alone (what /export.md and /export.csv read)."""
+    return permalink(asked, base="").lstrip("?")
+
+
+def answer_tools(asked: AskedWith) -> str:
+    """The links under an answer: copy as text, permalink, Markdown and CSV export."""
+    query = export_query(asked)
+    return ('<p class="cqa-tools">'
+            f'<a class="cqa-copy" href="/export.md?{_href(query)}" title="Copy the quotes as text">Copy</a>'
+            f'<a class="cqa-permalink" href="{_href(permalink(asked))}" title="A link that asks this again">'
+            "Link to this answer</a>"
+            f'<a class="cqa-export-md" href="/export.md?{_href(query)}" download="answer.md">Markdown</a>'
+            f'<a class="cqa-export-csv" href="/export.csv?{_href(query)}" download="answer.csv">CSV</a></p>')
+
+
+def conversation_links(asked: Sequence[AskedWith]) -> str:
+    """Export links for every answered question so far ('' before the first)."""
+    if not asked:
+        return ""
+    query = urlencode([("ask", export_query(item)) for item in asked])
+    count = f"{len(asked)} answer{'' if len(asked) == 1 else 's'}"
+    return (f'<p class="cqa-conversation">Export this conversation ({count}): '
+            f'<a href="/export.md?{_href(query)}" download="conversation.md">Markdown</a> '
+            f'<a href="/export.csv?{_href(query)}" download="conversation.csv">CSV</a></p>')
+
+
+def date_problem(since: str | None, until: str | None) -> str | None:
+    """A plain-words reason the date fields cannot be used, or None when they are fine (or empty)."""
+    from assistant.ingest.dates import parse_date_bound
+
+    bounds = {}
+    for label, value, end in (("From", since, False), ("Until", until, True)):
+        text = (value or "").strip()
+        if not text:
+            continue
+        try:
+            bounds[label] = parse_date_bound(text, end=end)
+        except ValueError:
+            return (f"“{label}” is not a date we can read: pick one from the calendar, "
+                    "or type it as 2025-06-30, 2025-06 or 2025.")
+    if len(bounds) == 2 and bounds["From"] > bounds["Until"]:
+        return "“From” is after “Until”: swap them or clear one."
+    return None
+
+
+def filter_chips(sources: Sequence[str] | None, since: str | None, until: str | None) -> str:
+    """The active filters as removable chips, plus the phone's "Filters" drawer button.
+
+    Each chip is a button carrying what it removes (data-kind, data-value); the chat's
+    script turns a click into the chips component's click event (ui.py removes it).
+    """
+    import html
+
+    chips = [("source", source, f"Source: {source}") for source in sources or ()]
+    chips += [(kind, value, f"{label} {value}") for kind, value, label in
+              (("since", (since or "").strip(), "From"), ("until", (until or "").strip(), "Until")) if value]
+    count = f" ({len(chips)})" if chips else ""
+    buttons = "".join(
+        f'<button type="button" class="cqa-chip" data-kind="{kind}" data-value="{html.escape(value, quote=True)}" '
+        f'aria-label="Remove filter {html.escape(text, quote=True)}">{html.escape(text)} '
+        '<span aria-hidden="true">×</span></button>' for kind, value, text in chips)
+    return (f'<div class="cqa-chip-row"><button type="button" class="cqa-drawer-toggle" aria-controls="cqa-filters" '
+            f'aria-expanded="false">Filters{count}</button>{buttons}</div>')
+
+
+def without_chip(kind: str, value: str, sources: Sequence[str] | None, since: str | None,
+                 until: str | None) -> tuple[list[str], str | None, str | None]:
+    """The filters with the chip (`kind`, `value`) removed."""
+    kept = [source for source in sources or () if not (kind == "source" and source == value)]
+    return kept, (None if kind == "since" else since), (None if kind == "until" else until)

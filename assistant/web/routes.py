@@ -1,0 +1,79 @@
+"""Routes added by the newsroom features: answer exports and the example host page.
+
+  GET /export.md, /export.csv   an answer (q, sources, since, until: the permalink's query) or a
+                                conversation (ask=<one permalink query> repeated, in order), asked
+                                again through the service and written by assistant.answers.export
+  GET /examples/embed.html      the example host page (examples/embed.html) from the chat server
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from assistant.answers.export import answers_csv, conversation_markdown
+from assistant.records import Quote
+from assistant.settings import PROJECT_ROOT
+from assistant.web.layout import AskedWith, permalink, permalink_fields
+from assistant.web.ui import source_href
+
+if TYPE_CHECKING:
+    from assistant.service import QAService
+
+MAX_EXPORTED_ANSWERS = 50
+"""Questions one export may ask again (a long conversation; each ask takes ~0.1-1 s)."""
+EMBED_EXAMPLE = PROJECT_ROOT / "examples" / "embed.html"
+
+
+def asked_in(request: Request) -> list[AskedWith]:
+    """The questions an export URL names: each `ask=` value, else the permalink fields themselves."""
+    items = [value for name, value in request.query_params.multi_items() if name == "ask"]
+    queries = [parse_qsl(item) for item in items] if items else [list(request.query_params.multi_items())]
+    return [asked for asked in map(permalink_fields, queries) if asked is not None]
+
+
+def add_routes(app: FastAPI, service: "QAService") -> None:
+    """Register the export and example routes on `app` (before Gradio is mounted at /)."""
+    from assistant.service import QuestionError
+
+    def exported(request: Request, kind: str) -> Response:
+        asked = asked_in(request)
+        if not asked:
+            return JSONResponse({"error": "name a question: ?q=... (or ask=... per question)"}, status_code=400)
+        if len(asked) > MAX_EXPORTED_ANSWERS:
+            return JSONResponse({"error": f"at most {MAX_EXPORTED_ANSWERS} questions per export"},
+                                status_code=400)
+        answers = []
+        for item in asked:
+            try:
+                answers.append((service.ask(item.question, sources=item.sources, since=item.since,
+                                            until=item.until), permalink(item)))
+            except QuestionError as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+        base = str(request.base_url).rstrip("/")
+        app_link: Callable[[Quote], str] = lambda quote: base + source_href(quote)  # noqa: E731
+        name = "answer" if len(answers) == 1 else "conversation"
+        if kind == "csv":
+            body, media = answers_csv([a for a, _ in answers], service.document, app_link=app_link), "text/csv"
+        else:
+            body, media = conversation_markdown(answers, service.document, app_link=app_link), "text/markdown"
+        return Response(body, media_type=f"{media}; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{name}.{kind}"'})
+
+    @app.get("/export.md", include_in_schema=False)
+    def export_markdown(request: Request) -> Response:
+        return exported(request, "md")
+
+    @app.get("/export.csv", include_in_schema=False)
+    def export_csv(request: Request) -> Response:
+        return exported(request, "csv")
+
+    @app.get("/examples/embed.html", response_class=HTMLResponse, include_in_schema=False)
+    def embed_example() -> Response:
+        if not EMBED_EXAMPLE.is_file():
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return HTMLResponse(EMBED_EXAMPLE.read_text(encoding="utf-8"))

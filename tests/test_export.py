@@ -1,0 +1,67 @@
+"""Answers exported as Markdown and CSV: the quote verbatim, publisher, whom it cites, date, link."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from assistant.answers.export import CSV_COLUMNS, answer_markdown, answers_csv, conversation_markdown
+from assistant.records import Answer, Document, Quote
+
+PORTAL = Document(id="wcep-1", title="Gaza war > Airstrikes", source="Al Jazeera", url="https://example.org/a",
+                  published="2025-01-01", text="Israeli airstrikes kill at least 26 Palestinians, *officials* say.",
+                  metadata={"publisher": "Wikipedia Portal:Current events"})
+JURIST = Document(id="jurist-1", title="Belgorod strikes", source="JURIST", url=None, published="2023-12-31",
+                  text="The strikes killed 18 people.")
+DOCUMENTS = {document.id: document for document in (PORTAL, JURIST)}
+
+
+def quote_of(document: Document, marker: int) -> Quote:
+    return Quote(text=document.text, doc_id=document.id, title=document.title, source=document.source,
+                 url=document.url, published=document.published, start=0, end=len(document.text), score=1.0,
+                 marker=marker)
+
+
+ANSWER = Answer(question="How many were killed?", answered=True, quotes=(quote_of(PORTAL, 1), quote_of(JURIST, 2)))
+
+
+def app_link(quote: Quote) -> str:
+    return f"http://127.0.0.1:7860/source/{quote.doc_id}"
+
+
+def test_markdown_quotes_each_sentence_with_attribution_and_link() -> None:
+    text = answer_markdown(ANSWER, DOCUMENTS.get, link="http://127.0.0.1:7860/?q=x", app_link=app_link)
+
+    assert text.startswith("## How many were killed?\n\nAsked at: <http://127.0.0.1:7860/?q=x>\n")
+    assert ("1. “Israeli airstrikes kill at least 26 Palestinians, \\*officials\\* say.” — "
+            "Wikipedia Portal:Current events, citing Al Jazeera, 2025-01-01, *Gaza war > Airstrikes*. "
+            "<https://example.org/a#:~:text=") in text
+    # No original link: the in-app article link instead; the publisher is the outlet itself.
+    assert "2. “The strikes killed 18 people.” — JURIST, 2023-12-31, *Belgorod strikes*. " \
+           "<http://127.0.0.1:7860/source/jurist-1>" in text
+    assert "<blockquote" not in text and "<a " not in text
+
+
+def test_unanswered_question_exports_no_quotes() -> None:
+    nearest = Answer(question="Who won?", answered=False, nearest=(quote_of(JURIST, 0),))
+
+    text = answer_markdown(nearest, DOCUMENTS.get)
+    assert "The corpus does not answer this question." in text and "18 people" not in text
+    assert answers_csv([nearest], DOCUMENTS.get).splitlines() == [",".join(CSV_COLUMNS)]
+
+
+def test_csv_has_one_row_per_quote_with_the_exact_text() -> None:
+    rows = list(csv.DictReader(io.StringIO(answers_csv([ANSWER, ANSWER], DOCUMENTS.get, app_link=app_link))))
+
+    assert len(rows) == 4
+    assert rows[0]["quote"] == PORTAL.text and rows[0]["publisher"] == "Wikipedia Portal:Current events"
+    assert rows[0]["cites"] == "Al Jazeera" and rows[0]["date"] == "2025-01-01"
+    assert rows[1]["publisher"] == "JURIST" and rows[1]["cites"] == ""
+    assert rows[1]["link"] == "http://127.0.0.1:7860/source/jurist-1"
+
+
+def test_conversation_keeps_the_order_asked() -> None:
+    other = Answer(question="Second question?", answered=True, quotes=(quote_of(JURIST, 1),))
+    text = conversation_markdown([(ANSWER, None), (other, None)], DOCUMENTS.get)
+
+    assert text.index("## How many were killed?") < text.index("## Second question?")

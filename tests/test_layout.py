@@ -1,0 +1,34 @@
+"""Permalinks, export links and the date check of the chat (assistant/web/layout.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+from assistant.web.layout import AskedWith, answer_tools, conversation_links, date_problem, permalink, permalink_fields
+
+
+def test_permalink_round_trips_question_and_filters() -> None:
+    asked = AskedWith(question="Strikes on Sumy & Kharkiv?", sources=("Reuters", "AP"), since="2025-06",
+                      until="2025-06-30")
+    link = permalink(asked)
+
+    assert link.startswith("/?q=Strikes+on+Sumy+%26+Kharkiv%3F&sources=Reuters&sources=AP")
+    assert permalink_fields(parse_qsl(urlsplit(link).query)) == asked
+    assert permalink_fields([("sources", "AP")]) is None  # no question: nothing to ask
+
+
+def test_answer_links_copy_link_and_export_the_same_question() -> None:
+    html = answer_tools(AskedWith(question='<b>"x"</b>', since="2025"))
+
+    assert 'href="/?q=%3Cb%3E%22x%22%3C%2Fb%3E&amp;since=2025"' in html
+    assert 'class="cqa-copy" href="/export.md?q=%3Cb%3E%22x%22%3C%2Fb%3E&amp;since=2025"' in html
+    assert 'href="/export.csv?q=' in html and "<b>" not in html
+    assert conversation_links([]) == ""
+    assert "(2 answers)" in conversation_links([AskedWith(question="a"), AskedWith(question="b")])
+
+
+def test_dates_are_checked_in_plain_words() -> None:
+    assert date_problem("2025-06", "2025-06-30") is None and date_problem("", None) is None
+    unreadable = date_problem("31/06/2025", None)
+    assert unreadable.startswith("“From” is not a date") and "--" not in unreadable
+    assert date_problem("2025-07", "2025-06") == "“From” is after “Until”: swap them or clear one."
