@@ -352,6 +352,27 @@ class SlowService:
     def document(self, doc_id):
         return None
 
+    # What the chat's first screen and footer read: an empty archive.
+    def index_manifest(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(created="", documents=0, sentences=0)
+
+    @property
+    def settings(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(index_dir=Path("/nonexistent-index"))
+
+    @property
+    def search_index(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(documents=())
+
+    def credits(self):
+        return ()
+
 
 @pytest.fixture
 def slow_app(tmp_path):

@@ -202,6 +202,13 @@ class GuardMiddleware:
             if length and int(length) > MAX_BODY_BYTES:
                 await _json_error(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
                 return
+        if scope.get("method") == "POST" and "/gradio_api/" in path:
+            # No event takes files: a payload naming one (Gradio copies any FileData it is sent
+            # into its cache, whatever the component) is refused before Gradio sees it.
+            body, receive = await _buffered(receive)
+            if _carries_file_data(body):
+                await _json_error(send, 400, "file data is not accepted")
+                return
         policy = self.policy(path)
         user_error = path.startswith(self.direct_calls) and scope.get("method") == "POST"
         held: dict = {}
@@ -229,6 +236,46 @@ class GuardMiddleware:
         embed = path == self.embed_mount or path.startswith(self.embed_mount + "/")
         ancestors = (self.frame_ancestors or "*") if embed else "'self'"
         return f"base-uri 'self'; object-src 'none'; form-action 'self'; frame-ancestors {ancestors}"
+
+
+async def _buffered(receive: Any) -> tuple[bytes, Any]:
+    """The request body (at most MAX_BODY_BYTES: checked before) and a `receive` that replays it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _carries_file_data(body: bytes) -> bool:
+    """Whether a JSON body holds an object with a "path" key anywhere (Gradio's FileData shape)."""
+    try:
+        pending = [json.loads(body)]
+    except ValueError:
+        return False
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if "path" in value:
+                return True
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _public_call(path: str) -> bool:
