@@ -193,13 +193,14 @@ def test_a_damaged_pointer_is_one_line_everywhere_and_build_full_repairs_it(dama
     else:
         pointer.write_text(str(small_index / current_version(small_index)) + "\n")
 
-    for args in (["stats"], ["ask", "How many people were killed in Belgorod?"], ["build"], ["verify"]):
+    for args in (["stats"], ["ask", "How many people were killed in Belgorod?"], ["build", "--corpus", str(SEED)],
+                 ["verify"]):
         result = run_cli(*args, "--index", str(index_dir))
         assert result.returncode == 1, args
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), (args, result.stderr)
         assert "CURRENT" in result.stderr and "Traceback" not in result.stderr
 
-    repaired = run_cli("build", "--full", "--index", str(index_dir), "--json")
+    repaired = run_cli("build", "--full", "--corpus", str(SEED), "--index", str(index_dir), "--json")
     assert repaired.returncode == 0, repaired.stderr
     assert run_cli("verify", "--index", str(index_dir)).returncode == 0
     assert len(load_index(index_dir).documents) == 1
