@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.eval_data import load_question_file, load_squad  # noqa: E402
+from assistant.eval_data import load_squad  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
     CachedEmbedder, evaluate, plan_eval, read_corpus_again, summarize,
 )

@@ -7,6 +7,7 @@ document whose title, outlet, url and text try to run script in the browser.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -79,6 +80,26 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180.0) -
     raise RuntimeError(f"the app did not answer on {url} within {timeout:.0f} s")
 
 
+@contextlib.contextmanager
+def serve_app(index_dir: Path, log_path: Path, *extra: str) -> Iterator[str]:
+    """`python app.py --index INDEX_DIR` on a free loopback port until the block ends; yields its URL."""
+    port = free_port()
+    log = open(log_path, "w")
+    process = subprocess.Popen([sys.executable, "app.py", "--index", str(index_dir), "--port", str(port), *extra],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """`python app.py` over a two-document index, CORS open to ALLOWED_API_ORIGIN only."""
@@ -88,22 +109,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
     (corpus_dir / "hostile.md").write_text(HOSTILE_DOCUMENT, encoding="utf-8")
     build_index(corpus_dir, index_dir)
-    port = free_port()
-    log = open(base / "app.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--index", str(index_dir), "--port", str(port),
-         "--api-origins", ALLOWED_API_ORIGIN], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with serve_app(index_dir, base / "app.log", "--api-origins", ALLOWED_API_ORIGIN) as url:
         yield RunningApp(url=url, corpus_dir=corpus_dir, index_dir=index_dir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

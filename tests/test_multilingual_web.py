@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, wait_until_up
+from conftest import serve_app
 from multilingual_support import make_static_model
 from test_ui import ask_in_chat
 
@@ -52,22 +52,9 @@ def rtl_app(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "assistant", "build", "--corpus", str(corpus), "--index", str(index),
                     "--model", str(model), "--model-languages", "en,ar"], cwd=ROOT, check=True, capture_output=True,
                    timeout=300)
-    port = free_port()
-    log = open(base / "app.log", "w")
     # No --model: the server uses the model recorded in the index.
-    process = subprocess.Popen([sys.executable, "app.py", "--index", str(index), "--port", str(port)], cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with serve_app(index, base / "app.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def direction(locator) -> str:

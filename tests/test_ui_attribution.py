@@ -9,15 +9,12 @@ Screenshots go to test-output/attribution-*.png.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED_ARTICLE, build_index, free_port, wait_until_up
+from conftest import ROOT, SEED_ARTICLE, build_index, serve_app
 from assistant.ingest.outlets import Credit
 from assistant.records import Answer, Attribution, CitedReport, Quote
 from assistant.web.ui import credits_html, render_answer
@@ -71,21 +68,8 @@ def attributed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
     shutil.copy(SAMPLE, corpus_dir / SAMPLE.name)
     build_index(corpus_dir, index_dir)
-    port = free_port()
-    log = open(base / "app.log", "w")
-    process = subprocess.Popen([sys.executable, "app.py", "--index", str(index_dir), "--port", str(port)],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with serve_app(index_dir, base / "app.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def ask(page: object, question: str) -> object:

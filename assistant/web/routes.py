@@ -8,7 +8,6 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
