@@ -229,7 +229,7 @@ def test_a_full_disk_during_a_build_is_one_line(small_index, tmp_path):
         "    raise OSError(errno.ENOSPC, 'No space left on device')\n"
         "numpy.savez = full\n"
         "from assistant.cli import main\n"
-        f"main(['build', '--full', '--index', {str(index_dir)!r}])\n"
+        f"main(['build', '--full', '--corpus', {str(SEED)!r}, '--index', {str(index_dir)!r}])\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
