@@ -86,10 +86,11 @@ def test_reports_without_events_are_unchanged(service):
 
 
 def test_country_filter_keeps_only_reports_and_events_about_that_country(service):
-    answer = service.ask("How many people were killed?", countries=["central african republic"])
+    # ("How many people were killed?" alone is too vague to answer: it names nothing to look for.)
+    answer = service.ask("How many people were killed in village attacks?", countries=["central african republic"])
     cited = {quote.doc_id for quote in (*answer.quotes, *answer.nearest)}
     assert cited and all(doc_id.startswith(("ucdp-ged-", "acled-")) for doc_id in cited)
-    elsewhere = service.ask("How many people were killed?", countries=["Sudan"])
+    elsewhere = service.ask("How many people were killed in village attacks?", countries=["Sudan"])
     assert not elsewhere.answered and elsewhere.nearest == ()
 
 
