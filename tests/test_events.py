@@ -90,3 +90,17 @@ def test_two_sentences_of_one_report_are_not_a_disagreement():
     assert events.group_events([total, part]) == [[total, part]]
     assert events.disagreement([total, part]) is None
     assert events.timeline([total, part]) == {}
+
+
+def test_a_figure_is_credited_to_the_publisher_and_the_report_it_cites():
+    from assistant.answers.events import reported_by
+    from assistant.records import Attribution, CitedReport, Quote
+
+    summary = Quote(text="Airstrikes kill 19 people in Sumy.", doc_id="w", title="t", source="Reuters",
+                    url="https://reuters.com/a", published="2025-04-04", start=0, end=34, score=1.0,
+                    attribution=Attribution(publisher="Wikipedia Portal:Current events",
+                                            cites=(CitedReport(name="Reuters", url="https://reuters.com/a"),)))
+    assert reported_by(summary) == "Wikipedia, Portal:Current events, citing Reuters"
+    own_words = Quote(text="The strikes killed 18 people.", doc_id="j", title="t", source="JURIST", url=None,
+                      published="2023-12-31", start=0, end=29, score=1.0, attribution=Attribution(publisher="JURIST"))
+    assert reported_by(own_words) == "JURIST"

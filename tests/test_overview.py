@@ -9,19 +9,21 @@ from assistant.web.overview import (
 
 
 def doc(doc_id: str, *, thread: list[str] | None = None, published: str | None = "2025-03-02",
-        source: str = "Reuters", **metadata: object) -> Document:
+        source: str = "Reuters", publisher: str = "", **metadata: object) -> Document:
     extra = dict(metadata, **({"thread": thread} if thread else {}))
     return Document(id=doc_id, title=" > ".join(thread or [doc_id]), source=source, url=None,
-                    published=published, text="Text.", metadata=extra)
+                    published=published, text="Text.", metadata=extra, publisher=publisher)
 
 
 def test_overview_counts_reports_publishers_outlets_and_dates() -> None:
-    documents = [doc("a", publisher="Wikipedia Portal:Current events", published="2025-01-01"),
-                 doc("b", publisher="Wikipedia Portal:Current events", published="2026-08-22"),
+    # The publisher wrote the words; the outlets it cites (its `source`) are not publishers.
+    documents = [doc("a", source="Al Jazeera; Reuters", publisher="Wikipedia Portal:Current events",
+                     published="2025-01-01"),
+                 doc("b", source="Reuters", publisher="Wikipedia Portal:Current events", published="2026-08-22"),
                  doc("c", source="JURIST", published=None)]
     lines = overview_lines(archive_overview(documents, outlets=2, updated="2026-11-30T14:10:00Z"))
 
-    assert lines[0] == ("3 reports from 2 publishers (Wikipedia Portal:Current events (2), JURIST (1)), "
+    assert lines[0] == ("3 reports from 2 publishers (Wikipedia, Portal:Current events (2), JURIST (1)), "
                         "citing 2 outlets.")
     assert lines[1] == "Published 1 January 2025 to 22 August 2026 (1 undated)."
     assert lines[-1] == "Last updated 30 November 2026, 14:10 UTC."

@@ -220,7 +220,8 @@ def comparison(answer: Answer) -> list[dict[str, Any]]:
                 figures = [{"marker": quote.marker, "value": f"{value:,}", "category": thing, "low": value,
                             "high": value, "vague": None, "start": None, "end": None, "includes": []}
                            for thing, value in events.running_readings(quote)]
-            reports.append({"source": quote.source, "published": quote.published,
+            reports.append({"source": quote.source, "reported_by": events.reported_by(quote),
+                            "published": quote.published,
                             "markers": [quote.marker], "figures": figures})
         compared.append({
             "event": group[0].title.split(" > ")[-1], "running_count": running,
@@ -317,7 +318,7 @@ def render_text(answer: Answer, *, width: int = 88) -> str:
             figures = ", ".join(f"{figure['category']} {figure['value']} [{figure['marker']}]"
                                 for figure in report["figures"])
             date = f" ({report['published']})" if report["published"] else ""
-            lines.append(f"  {report['source']}{date}: {figures or '—'}")
+            lines.append(f"  {report['reported_by']}{date}: {figures or '—'}")
         for category, line in compared["timeline"].items():
             lines.append(f"  {category}: {line}")
         lines += [f"  ({COMPARISON_NOTE})", ""]

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 import pycountry
 
 from assistant.answers.figures import figure_value, numbers
+from assistant.ingest.outlets import cited_outlets, publisher_name
 from assistant.records import Quote
 
 EVENT_MAX_DAYS = 3
@@ -238,9 +239,19 @@ def readings(quotes: Sequence[Quote], *, running: bool = False) -> list[Reading]
     return found
 
 
+def reported_by(quote: Quote) -> str:
+    """Who gave the figure, as the byline says it: "Wikipedia, Portal:Current events, citing
+    Reuters"; the quote's source when it carries no attribution."""
+    if quote.attribution is None:
+        return quote.source
+    publisher = publisher_name(quote.attribution.publisher)
+    cited = ", ".join(outlet.name for outlet in cited_outlets(quote.attribution.cites))
+    return f"{publisher}, citing {cited}" if cited else publisher
+
+
 def _reading(quote: Quote, category: str, value: str, low: int | None, high: int | None) -> Reading:
     return Reading(category=category, value=value, low=low, high=high, marker=quote.marker,
-                   doc_id=quote.doc_id, source=quote.source, published=quote.published)
+                   doc_id=quote.doc_id, source=reported_by(quote), published=quote.published)
 
 
 def is_running_count(quotes: Sequence[Quote]) -> bool:

@@ -1,11 +1,11 @@
 """Answers as Markdown and CSV for a reporter's notes: quote, publisher, whom it cites, date, link.
 
-Pure: answers and the documents they quote in, text out. Who wrote the words is the
-document's `publisher` field when it has one (the conflict-news archive: "Wikipedia
-Portal:Current events" summarising the outlets it cites), else the document's
-source; `cites` is then the outlets the document names as its sources. Each quote is
-exported exactly as stored, in quotation marks, with its original link (with the
-text fragment that highlights the sentence) or, when it has none, the in-app link.
+Pure: answers in, text out. Who wrote the words and whom they cite come from each
+quote's attribution, named as on every other surface (`citations.attribution_of`,
+`ingest.outlets`): for the conflict-news archive "Wikipedia, Portal:Current events",
+citing the outlets it summarises. Each quote is exported exactly as stored, in
+quotation marks, with the publisher's page (with the text fragment that highlights the
+sentence) or, when the page holding the words is unknown, the in-app link.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.answers.citations import NEAREST_LABEL, NOT_ANSWERED, quote_link
-from assistant.records import Answer, Document, Quote
+from assistant.answers.citations import NEAREST_LABEL, NOT_ANSWERED, attribution_of, quote_link
+from assistant.ingest.outlets import cited_outlets, publisher_name
+from assistant.records import Answer, Quote
 
 CSV_COLUMNS = ("question", "quote", "publisher", "cites", "date", "title", "link")
 
@@ -34,21 +35,19 @@ class ExportRow:
     link: str
 
 
-def _attribution(quote: Quote, document: Document | None) -> tuple[str, str]:
-    """(publisher, cites) for `quote` of `document` (see the module docstring)."""
-    publisher = str(document.metadata.get("publisher") or "").strip() if document else ""
-    if publisher and publisher != quote.source:
-        return publisher, quote.source
-    return quote.source, ""
+def _attribution(quote: Quote) -> tuple[str, str]:
+    """(publisher, the cited outlets joined by ", ") of `quote`."""
+    attribution = attribution_of(quote)
+    return (publisher_name(attribution.publisher),
+            ", ".join(outlet.name for outlet in cited_outlets(attribution.cites)))
 
 
-def export_rows(answer: Answer, document: Callable[[str], Document | None], *,
-                app_link: Callable[[Quote], str] | None = None) -> list[ExportRow]:
-    """The answer's quotes as rows (none when it is not answered). `document` looks a doc id up;
-    `app_link` gives the in-app link used when a quote has no original http(s) link."""
+def export_rows(answer: Answer, *, app_link: Callable[[Quote], str] | None = None) -> list[ExportRow]:
+    """The answer's quotes as rows (none when it is not answered); `app_link` gives the in-app
+    link used when the page holding a quote's words is unknown."""
     rows = []
     for quote in answer.quotes if answer.answered else ():
-        publisher, cites = _attribution(quote, document(quote.doc_id))
+        publisher, cites = _attribution(quote)
         link = quote_link(quote) or (app_link(quote) if app_link else "")
         rows.append(ExportRow(question=answer.question, quote=quote.text, publisher=publisher, cites=cites,
                               date=quote.published or "", title=quote.title, link=link))
@@ -60,14 +59,14 @@ def _md_escape(text: str) -> str:
     return "".join("\\" + char if char in "\\`*_[]<" else char for char in text)
 
 
-def answer_markdown(answer: Answer, document: Callable[[str], Document | None], *,
-                    link: str | None = None, app_link: Callable[[Quote], str] | None = None) -> str:
+def answer_markdown(answer: Answer, *, link: str | None = None,
+                    app_link: Callable[[Quote], str] | None = None) -> str:
     """One answer as Markdown: the question as a heading, each quote in quotation marks with
     its attribution and link; `link` (the answer's permalink) is added under the heading."""
     lines = [f"## {_md_escape(answer.question)}", ""]
     if link:
         lines += [f"Asked at: <{link}>", ""]
-    rows = export_rows(answer, document, app_link=app_link)
+    rows = export_rows(answer, app_link=app_link)
     if not rows:
         lines.append(NOT_ANSWERED)
         if answer.nearest:
@@ -81,22 +80,20 @@ def answer_markdown(answer: Answer, document: Callable[[str], Document | None], 
     return "\n".join(lines) + "\n"
 
 
-def conversation_markdown(answers: Sequence[tuple[Answer, str | None]],
-                          document: Callable[[str], Document | None], *,
+def conversation_markdown(answers: Sequence[tuple[Answer, str | None]], *,
                           app_link: Callable[[Quote], str] | None = None) -> str:
     """Several (answer, permalink) pairs as one Markdown document, in the order asked."""
     parts = ["# Answers quoted from the reporting", ""]
-    parts += [answer_markdown(answer, document, link=link, app_link=app_link) for answer, link in answers]
+    parts += [answer_markdown(answer, link=link, app_link=app_link) for answer, link in answers]
     return "\n".join(parts)
 
 
-def answers_csv(answers: Sequence[Answer], document: Callable[[str], Document | None], *,
-                app_link: Callable[[Quote], str] | None = None) -> str:
+def answers_csv(answers: Sequence[Answer], *, app_link: Callable[[Quote], str] | None = None) -> str:
     """Every quote of `answers` as CSV rows under a CSV_COLUMNS header (RFC 4180 quoting)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for answer in answers:
-        for row in export_rows(answer, document, app_link=app_link):
+        for row in export_rows(answer, app_link=app_link):
             writer.writerow([getattr(row, column) for column in CSV_COLUMNS])
     return buffer.getvalue()

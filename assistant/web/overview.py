@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from assistant.ingest.outlets import publisher_name
 from assistant.records import Document
 
 EXAMPLE_COUNT = 3
@@ -36,8 +37,8 @@ SUBJECT_MAX_CHARS = 120
 class ArchiveOverview:
     """What the index holds, as the first screen states it.
 
-    `publishers`: who wrote the words (a document's `publisher` field, else its
-    source), most reports first. `outlets`: distinct outlets named as sources.
+    `publishers`: who wrote the words (a document's `publisher`, else its source, named
+    as everywhere else by `ingest.outlets.publisher_name`), most reports first. `outlets`: distinct outlets named as sources.
     `languages`: (code, reports) most first; empty when no document records one.
     `updated`: when the index was built (manifest `created`, UTC ISO time).
     """
@@ -59,7 +60,7 @@ def _language(document: Document) -> str | None:
 
 def archive_overview(documents: Sequence[Document], *, outlets: int, updated: str | None) -> ArchiveOverview:
     """The overview of `documents` (the loaded index), `outlets` distinct outlets, built at `updated`."""
-    publishers = Counter(str(d.metadata.get("publisher") or d.source) for d in documents)
+    publishers = Counter(publisher_name(d.attribution.publisher) for d in documents)
     languages = Counter(language for language in map(_language, documents) if language)
     dates = sorted(d.published for d in documents if d.published)
     by_count = lambda counter: tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0])))  # noqa: E731

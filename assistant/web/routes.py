@@ -57,9 +57,9 @@ def add_routes(app: FastAPI, service: "QAService") -> None:
         app_link: Callable[[Quote], str] = lambda quote: base + source_href(quote)  # noqa: E731
         name = "answer" if len(answers) == 1 else "conversation"
         if kind == "csv":
-            body, media = answers_csv([a for a, _ in answers], service.document, app_link=app_link), "text/csv"
+            body, media = answers_csv([a for a, _ in answers], app_link=app_link), "text/csv"
         else:
-            body, media = conversation_markdown(answers, service.document, app_link=app_link), "text/markdown"
+            body, media = conversation_markdown(answers, app_link=app_link), "text/markdown"
         return Response(body, media_type=f"{media}; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{name}.{kind}"'})
 

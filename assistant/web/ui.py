@@ -178,7 +178,7 @@ def _event_row(quote: Quote, number: int) -> str:
 
     return (f'<div class="cqa-event"><p><span class="cqa-event-label">Coded event (data, not a quote)'
             f'</span> {esc(event_line(quote.event))}{_marker(quote, number)}</p>'
-            f'<p class="cqa-byline">{esc(quote.source)}</p></div>')
+            f'<p class="cqa-byline">{attribution_line(attribution_of(quote))}</p></div>')
 
 
 def _source_item(cited: list[tuple[Quote, int]]) -> str:
@@ -223,7 +223,7 @@ def _comparison_table(answer: Answer) -> str:
     for compared in comparison(answer):
         reports = compared["reports"]
         categories = list(dict.fromkeys(figure["category"] for report in reports for figure in report["figures"]))
-        head = "".join(f"<th>{esc(report['source'])}<br><small>{esc(display_date(report['published']))}</small></th>"
+        head = "".join(f"<th>{esc(report['reported_by'])}<br><small>{esc(display_date(report['published']))}</small></th>"
                        for report in reports)
         rows = []
         for category in categories:
