@@ -77,12 +77,13 @@ def test_first_screen_says_what_is_inside_with_answered_examples(app_server, con
                                                                  axe_source, size) -> None:
     page = context_at(SIZES[size]).new_page()
     open_chat(page, app_server.url + "/")
-    overview = page.locator("#cqa-chat .cqa-overview").inner_text()
-
     # The session's test index: the seed JURIST article, one hostile document from another outlet,
-    # and whatever a rebuild test has added by now: the overview counts what is served.
+    # and whatever a rebuild test has added by now: the overview (refreshed as the page loads)
+    # counts what is served.
     with urllib.request.urlopen(app_server.url + "/api/health") as response:
         served = json.load(response)["documents"]
+    page.locator("#cqa-chat .cqa-overview", has_text=f"{served} reports from").wait_for(timeout=120_000)
+    overview = page.locator("#cqa-chat .cqa-overview").inner_text()
     assert f"{served} reports from {served} publishers" in overview and "JURIST (1)" in overview
     assert "citing" in overview and "outlets" in overview
     assert "Published 31 December 2023 to " in overview
