@@ -439,7 +439,7 @@ def _fetch_round(urls: list[str], corpus_dir: Path, settings: Settings, fetch_se
 def _fetch_lock(corpus_dir: Path) -> Iterator[None]:
     """Held while a fetch or watch writes to `corpus_dir`; a second one ends with an error line."""
     from assistant.ingest.feeds import LOCK_FILE
-    from assistant.index.storage import BusyError, ExclusiveLock
+    from assistant.storage import BusyError, ExclusiveLock
 
     lock_path = corpus_dir / LOCK_FILE
     lock_path.parent.mkdir(parents=True, exist_ok=True)

@@ -299,7 +299,7 @@ def test_watch_logs_one_line_per_round(server, tmp_path):
 
 
 def test_a_second_fetch_or_watch_on_the_same_corpus_is_refused(server, tmp_path):
-    from assistant.index.storage import ExclusiveLock
+    from assistant.storage import ExclusiveLock
     from assistant.ingest.feeds import LOCK_FILE
 
     (tmp_path / LOCK_FILE).parent.mkdir(parents=True)

@@ -114,7 +114,7 @@ def test_only_the_live_and_previous_versions_stay_on_disk(tmp_path, embedder):
 
 
 def test_a_second_build_at_the_same_time_is_refused(tmp_path, embedder):
-    from assistant.index.storage import ExclusiveLock
+    from assistant.storage import ExclusiveLock
 
     settings = Settings(index_dir=tmp_path)
     build_index([document("a", "First report.")], settings=settings, embedder=embedder)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from assistant.records import CitedReport, Document
-from assistant.index.storage import BusyError, ExclusiveLock, replace_file, sync_tree
+from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
