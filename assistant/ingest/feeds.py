@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from assistant.ingest import formats as published_formats
 from assistant.ingest.corpus import url_document_id
 from assistant.ingest.http_client import FetchError, FetchSettings, PoliteClient, Response
+from assistant.storage import replace_file
 
 STORE_FILE = Path("fetched") / "reports.jsonl"
 STATE_FILE = Path(".fetch") / "state.json"
@@ -175,7 +175,7 @@ class FetchedStore:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lines = [json.dumps(self.records[key], ensure_ascii=False, sort_keys=True) for key in sorted(self.records)]
-        _write_atomically(self.path, "".join(line + "\n" for line in lines))
+        replace_file(self.path, "".join(line + "\n" for line in lines))
 
 
 def _add_seen(record: dict[str, Any], seen: dict[str, Any]) -> bool:
@@ -195,15 +195,6 @@ def _body_key(text: str) -> str | None:
 
 def _text_key(text: str) -> str:
     return hashlib.sha1(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 def _load_state(corpus_dir: Path) -> dict[str, Any]:
@@ -242,7 +233,7 @@ def fetch_sources(urls: Sequence[str], corpus_dir: Path, *, settings: FetchSetti
             client.close()
     store.save()
     (corpus_dir / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(corpus_dir / STATE_FILE, json.dumps(state, indent=1, sort_keys=True))
+    replace_file(corpus_dir / STATE_FILE, json.dumps(state, indent=1, sort_keys=True))
     return FetchReport(sources=tuple(results), stored=len(store.records), store=str(store.path))
 
 
