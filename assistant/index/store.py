@@ -514,6 +514,7 @@ def build_index(
     progress: bool = False,
     embedder: Any = None,
     load_embedder: Callable[[str], Any] | None = None,
+    embed_stage: Callable[..., tuple[dict[str, Any], int, float]] | None = None,
 ) -> BuildReport:
     """Build or update the index in `settings.index_dir` from `documents`.
 
@@ -521,8 +522,9 @@ def build_index(
     spans and vectors; only added or changed documents are split and embedded, and
     documents no longer in the corpus leave the index. `full=True` rebuilds all.
     The model is loaded only when something needs embedding (pass `embedder` to
-    reuse a loaded one). Raises IndexUnavailable for an empty corpus or an index
-    built by another model.
+    reuse a loaded one). `embed_stage` replaces the local split-and-embed stage
+    (same arguments and result as `_embed_documents`; the Ray build passes one).
+    Raises IndexUnavailable for an empty corpus or an index built by another model.
     """
     from assistant.ingest.chunking import Chunker, split_document
 
@@ -540,7 +542,7 @@ def build_index(
             embedder = load_embedder(settings.model)
         rows, embedded_texts, embedding_seconds = {}, 0, 0.0
         if changed:
-            rows, embedded_texts, embedding_seconds = _embed_documents(
+            rows, embedded_texts, embedding_seconds = (embed_stage or _embed_documents)(
                 changed, embedder=embedder, settings=settings, progress=progress,
                 chunker=Chunker(
                     count_tokens=embedder.count_tokens, max_tokens=_chunk_budget(settings, embedder),
