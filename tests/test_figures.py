@@ -40,6 +40,15 @@ def test_a_sub_count_is_attached_to_its_total_and_never_taken_for_it():
     assert [(sub.low, sub.high, sub.who) for sub in two.includes] == [(1, 1, "child")]
 
 
+def test_paired_sub_counts_each_belong_to_their_own_total():
+    # Seen on the archive (2026-04-18): the 2,171 was shown as a second injured toll.
+    text = ("The Gaza health ministry updates the total Palestinian casualties to 72,549 killed and "
+            "172,274 injured, including at least 773 killed and 2,171 injured since the October 2025 ceasefire.")
+    killed, injured = find_figures(text)
+    assert (killed.category, killed.low, [sub.low for sub in killed.includes]) == ("killed", 72549, [773])
+    assert (injured.category, injured.low, [sub.low for sub in injured.includes]) == ("injured", 172274, [2171])
+
+
 def test_seed_sentence_figures_and_offsets():
     figures = find_figures(SEED)
     assert read(SEED) == [("killed", 18, 18, None), ("injured", 108, 108, None)]

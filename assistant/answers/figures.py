@@ -274,11 +274,19 @@ def _subcount_spans(text: str, casualty: list[tuple[int, int, str, str]]) -> lis
             at_casualty = token.start() in casualty_starts
             # "..., and injures 50 others": "and" right before a casualty word closes the list.
             and_casualty = word == "and" and any(0 < start - token.end() < 3 for start in casualty_starts)
+            if at_casualty and _PAIRED_SUBCOUNT.match(text, token.start()):
+                continue  # "including 773 killed and 2,171 injured": both are sub-counts
             if ends_list or at_casualty or and_casualty:
                 end = token.start()
                 break
         regions.append((match.start(), end))
     return regions
+
+
+_PAIRED_SUBCOUNT = re.compile(
+    r"[\w'’]+\s+and\s+(?:at\s+least\s+|about\s+|nearly\s+|some\s+|over\s+|more\s+than\s+)?\d[\d,.]*\s+[a-z]"
+)
+"""A casualty word inside an "including" list followed by "and N <word>": the list goes on."""
 
 
 def _gap_links(text: str, gap: str, word: str) -> bool:
