@@ -43,6 +43,7 @@ def test_byline_names_the_publisher_then_plain_links_to_the_cited_reports() -> N
     assert ('<span class="cqa-publisher">Wikipedia, Portal:Current events</span> · '
             '<span class="cqa-cites">citing ') in html
     assert '>SOHR ↗</a>' in html and 'aria-label="SOHR, report 2"' in html  # "SOHR 2" folded in
+    assert '>report 2 ↗</a>)' in html and '↗</a> <a' not in html  # never a bare second arrow
     assert '>AFP via Al Arabiya ↗</a>' in html
     assert 'href="https://syriahr.com/b"' in html and 'href="https://alarabiya.net/c"' in html
     assert html.count("#:~:text=") == 1 and f'href="{PORTAL}#:~:text=' in html  # only the portal page

@@ -119,10 +119,11 @@ def cited_reports(attribution: Attribution) -> str:
         if not urls:
             outlets.append(f'<span class="cqa-cited">{esc(outlet.name)}</span>')
             continue
-        links = [_external(urls[0], f"{outlet.name} ↗", css="cqa-cited")]
-        links += [_external(url, "↗", css="cqa-cited", label=f"{outlet.name}, report {number}")
-                  for number, url in enumerate(urls[1:], start=2)]
-        outlets.append(" ".join(links))
+        first = _external(urls[0], f"{outlet.name} ↗", css="cqa-cited")
+        # Several reports of one outlet: "SOHR ↗ (report 2 ↗)", not a bare second arrow.
+        more = [_external(url, f"report {number} ↗", css="cqa-cited", label=f"{outlet.name}, report {number}")
+                for number, url in enumerate(urls[1:], start=2)]
+        outlets.append(first + (f" ({', '.join(more)})" if more else ""))
     return f'<span class="cqa-cites">citing {", ".join(outlets)}</span>' if outlets else ""
 
 
