@@ -492,7 +492,8 @@ def fetch(source: str, corpus_dir: Path, index_dir: Path, model: str | None, no_
         "unchanged": built["unchanged"] if built else 0, "removed": built["removed"] if built else 0,
         "indexed": built is not None, "stored": report.stored, "store": report.store,
         "sources": [{"url": r.url, "status": r.status, "items": r.items, "new": r.new, "updated": r.updated,
-                     "articles": r.articles, "error": r.error} for r in report.sources],
+                     "articles": r.articles, "robots_refused": r.robots_refused, "error": r.error}
+                    for r in report.sources],
     }
     if as_json:
         click.echo(json.dumps(summary))
@@ -513,7 +514,8 @@ def _source_line(result) -> str:
     if result.status == "not-modified":
         return f"same   {result.url}: not modified"
     return (f"ok     {result.url}: {result.items} items, {result.new} new, {result.updated} updated"
-            + (f", {result.articles} article pages" if result.articles else ""))
+            + (f", {result.articles} article pages" if result.articles else "")
+            + (f", {result.robots_refused} pages refused by robots.txt" if result.robots_refused else ""))
 
 
 @main.command()

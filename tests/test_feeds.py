@@ -326,3 +326,22 @@ def test_an_article_url_is_fetched_as_one_report(server, tmp_path):
     (record,) = stored(tmp_path).values()
     assert "killed seven people on Friday" in record["text"] and "Home | World" not in record["text"]
     assert (record["source"], record["author"], record["published"]) == ("Local Wire", "Anna Petrenko", "2024-01-05")
+
+
+def test_article_pages_a_site_refuses_in_robots_txt_are_not_fetched(server, tmp_path):
+    server.routes["/robots.txt"] = "User-agent: *\nDisallow: /articles/el-fasher\n"
+    report = fetch_sources([f"{server.base}/wire.xml"], tmp_path, settings=quick(max_bytes=100_000))
+    (result,) = report.sources
+    assert (result.articles, result.robots_refused) == (1, 1)
+    assert "/articles/el-fasher" not in server.hits and server.hits["/articles/kharkiv"] == 1
+    texts = {record["url"]: record["text"] for record in stored(tmp_path).values()}
+    assert texts[f"{server.base}/articles/el-fasher"] == SYNDICATED_TEXT  # the feed's own text stays
+    assert server.hits["/robots.txt"] == 1  # read once per host and round
+
+
+def test_an_unreachable_robots_txt_means_no_article_pages_this_round(server, tmp_path):
+    server.routes["/robots.txt"] = lambda handler: (503, {}, "busy")
+    report = fetch_sources([f"{server.base}/wire.xml"], tmp_path, settings=quick(max_bytes=100_000, retries=0))
+    (result,) = report.sources
+    assert (result.status, result.articles, result.robots_refused) == ("fetched", 0, 2)
+    assert not any(path.startswith("/articles/") for path in server.hits)

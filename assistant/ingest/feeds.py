@@ -65,6 +65,7 @@ class SourceResult:
     new: int = 0
     updated: int = 0
     articles: int = 0
+    robots_refused: int = 0
     error: str | None = None
 
 
@@ -250,11 +251,13 @@ def _fetch_source(url: str, client: PoliteClient, store: FetchedStore, state: di
     records = _records_from(response)
     now = _now()
     counts = {"new": 0, "updated": 0, "unchanged": 0}
-    articles = 0
+    articles = refused = 0
     for record in records:
         wants_page = (settings.articles and record.get("url") and articles < settings.max_articles
                       and _needs_article(record) and not store.known_article(record["id"]))
-        if wants_page:
+        if wants_page and not client.allowed(record["url"]):
+            refused += 1  # the site's robots.txt says no: the entry's own text stays
+        elif wants_page:
             try:
                 record = _with_article(record, client.get(record["url"]))
                 articles += 1
@@ -264,7 +267,7 @@ def _fetch_source(url: str, client: PoliteClient, store: FetchedStore, state: di
     state.update(etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
                  last_fetched=now, final_url=response.url)
     return SourceResult(url=url, status="fetched", items=len(records), new=counts["new"],
-                        updated=counts["updated"], articles=articles)
+                        updated=counts["updated"], articles=articles, robots_refused=refused)
 
 
 def _records_from(response: Response) -> list[dict[str, Any]]:

@@ -5,11 +5,13 @@ requests to the same host, retries with exponential back-off on timeouts, connec
 errors, 429 and 5xx (honouring a Retry-After of up to 60 s), follows at most 5 redirects,
 refuses anything but http(s), and stops a response at `max_bytes` or after `timeout_s`
 (also when a server drips bytes). Every failure is a `FetchError` with one line of reason.
+`PoliteClient.allowed` reads a host's robots.txt (once per client) the way RFC 9309 says.
 """
 
 from __future__ import annotations
 
 import time
+import urllib.robotparser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -63,6 +65,7 @@ class PoliteClient:
         self.settings = settings
         self._sleep = sleep
         self._last_request: dict[str, float] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._client = httpx.Client(
             follow_redirects=True, max_redirects=5, timeout=httpx.Timeout(settings.timeout_s),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -100,6 +103,33 @@ class PoliteClient:
                 raise FetchError(f"{reason} after {tries} tries" if tries > 1 else reason)
             self._sleep(wait if wait is not None else self.settings.backoff_s * 2 ** attempt)
         raise AssertionError("unreachable")
+
+    def allowed(self, url: str) -> bool:
+        """Whether the host's robots.txt lets this tool fetch `url`, read once per host and client.
+
+        As RFC 9309 says: a robots.txt that is missing (any 4xx) allows everything; one that
+        cannot be had (5xx, timeout, no connection) disallows everything for now.
+        """
+        import httpx
+
+        parts = urlsplit(url)
+        site = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        rules = self._robots.get(site)
+        if rules is None:
+            rules = self._robots[site] = urllib.robotparser.RobotFileParser(site + "/robots.txt")
+            try:
+                self._wait_for_host(site)
+                response = self._get_once(site + "/robots.txt", {})
+            except (FetchError, httpx.HTTPError, _TooSlow):
+                rules.disallow_all = True
+            else:
+                if response.status >= 500:
+                    rules.disallow_all = True
+                elif response.status >= 400:
+                    rules.allow_all = True
+                else:
+                    rules.parse(response.body.decode("utf-8", "replace").splitlines())
+        return rules.can_fetch(self.settings.user_agent, url)
 
     def _wait_for_host(self, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
