@@ -99,7 +99,20 @@ def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str | None, fu
             fail(f"{len(loaded.problems)} input problem(s) and --strict: the index was left as it was")
         if not loaded.documents:
             fail("the corpus has no readable documents: nothing was indexed")
-        report = build_index(loaded.documents, settings=settings, full=full, progress=sys.stderr.isatty())
+        models: list = []  # the model the build loads (none when nothing changed)
+
+        def load_model(name: str):
+            from assistant.index.embedding import load_embedder
+
+            models.append(load_embedder(name))
+            return models[-1]
+
+        report = build_index(loaded.documents, settings=settings, full=full, progress=sys.stderr.isatty(),
+                             load_embedder=load_model)
+        if models:  # the ONNX export `ask` embeds questions with, written once per model
+            from assistant.index.onnx_embedding import prepare_export
+
+            prepare_export(index_dir, models[0])
     if as_json:
         click.echo(json.dumps({**report.to_json(), "skipped_inputs": len(loaded.problems)}))
         return

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.index.onnx_embedding import COSINE_TOLERANCE, EXPORT_FORMAT, WEIGHTS_FILE, ExportRecord, session_for
+from assistant.index.onnx_embedding import (COSINE_TOLERANCE, EXPORT_FORMAT, WEIGHTS_FILE, ExportRecord, file_sums,
+                                            session_for)
 from assistant.storage import sync_dir, sync_tree
 
 TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -172,7 +173,7 @@ def _checked_record(embedder: Any, folder: Path, inputs: tuple[str, ...]) -> Exp
         raise ExportRefused(f"its ONNX export gives vectors {worst:.2g} (1 - cosine) away from the model's "
                             f"on the check texts, over the {COSINE_TOLERANCE:g} allowed")
     return ExportRecord(**{**asdict(record), "worst_cosine_distance": worst,
-                           "probe_vector": tuple(float(x) for x in expected[0])})
+                           "probe_vector": tuple(float(x) for x in expected[0]), "files": file_sums(folder)})
 
 
 def _swap_in(work: Path, folder: Path) -> None:
