@@ -54,12 +54,19 @@ def local_index(corpus, tmp_path_factory) -> Path:
 
 
 def build(corpus: Path, index_dir: Path, *ray: str, environment: dict[str, str] | None = None) -> dict:
-    """`conflict-qa build --json` (with `--ray ...` when given) in a fresh process, as a user runs it."""
-    result = subprocess.run([sys.executable, "-m", "assistant", "build", "--corpus", str(corpus), "--index",
-                             str(index_dir), "--json", *ray], cwd=ROOT, capture_output=True, text=True, timeout=600,
+    """`conflict-qa build --json` (with `--ray ...` when given) in a fresh process, as a user runs it.
+
+    Also checks that Ray was imported only when asked for.
+    """
+    arguments = ["build", "--corpus", str(corpus), "--index", str(index_dir), "--json", *ray]
+    script = ("import sys\nfrom assistant.cli import main\n"
+              f"main({arguments!r}, standalone_mode=False)\n"
+              "print('ray imported:', 'ray' in sys.modules, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600,
                             env={**(environment or os.environ), "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"ray imported: {bool(ray)}"
     return json.loads(result.stdout)
 
 

@@ -149,7 +149,9 @@ class RayEmbedStage:
     """`build_index(embed_stage=...)`: the arguments and result of `store._embed_documents`, on Ray.
 
     Ray starts (or is connected to, at `address`) on the first call; `close` shuts down
-    what was started. `actors` (default: one per CPU, or per GPU) sizes the pool.
+    what was started. `actors` (default: one per CPU, or per GPU) sizes the pool. The
+    seconds returned are the pipeline's wall time, starting Ray and the actors included;
+    the texts are counted per batch (a text repeated in two batches is embedded twice).
     """
 
     address: str | None = None
@@ -171,6 +173,7 @@ class RayEmbedStage:
         except Exception as error:  # noqa: BLE001 - ray.init raises many kinds; the user needs one line
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
             raise RayUnavailable(f"cannot start or reach {where}: {_one_line(error)}") from error
+        _quiet_and_patient(ray)
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         cpus = max(1, int(resources.get("CPU", 1)))
@@ -241,15 +244,6 @@ class RayEmbedStage:
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         ray.init(address=self.address, runtime_env=runtime_env, include_dashboard=False,
                  log_to_driver=False, logging_level="ERROR")
-        from ray.data import DataContext
-
-        context = DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
-        # Dispatch once every actor has loaded its model (an even share for each), or fail with
-        # one line when the cluster cannot start them.
-        context.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # per-dataset notes on stderr
         self._started = True
 
     def close(self) -> None:
@@ -258,6 +252,16 @@ class RayEmbedStage:
 
             ray.shutdown()
             self._started = False
+
+
+def _quiet_and_patient(ray: Any) -> None:
+    """No progress bars or per-dataset notes on stderr; dispatch once every actor has loaded its
+    model (an even share for each), or fail with one line when the cluster cannot start them."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    context.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
 
 
 def _one_line(error: BaseException) -> str:
