@@ -32,7 +32,7 @@ SAMPLE = ROOT / "tests" / "data" / "conflict_news_sample.jsonl"
 QUESTIONS = ("How many people were killed in Sumy?", "Who entered the centre of Goma?",
              "What set the fuel depot in Port Sudan on fire?", "Where are the M23 rebels advancing?")
 RAY = Path(sys.executable).with_name("ray")
-START_TIMEOUT_S = 120
+START_TIMEOUT_S = 240
 
 
 @pytest.fixture(scope="module")
@@ -130,38 +130,49 @@ def two_node_cluster() -> Iterator[tuple[str, dict[str, str]]]:
                    "RAY_AUTH_MODE": "disabled"}
     common = ["--num-cpus=1", "--block", "--disable-usage-stats"]
     nodes = []
+    head_log, node_log = open(temp_dir / "head.log", "wb"), open(temp_dir / "node.log", "wb")
     try:
         nodes.append(subprocess.Popen(
             [str(RAY), "start", "--head", f"--port={port}", "--include-dashboard=false",
              f"--dashboard-port={free_port()}", f"--temp-dir={temp_dir}", *common, *node_ports()],
-            env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        wait_for_nodes(address, 1, environment)
+            env=environment, stdout=head_log, stderr=subprocess.STDOUT, start_new_session=True))
+        wait_for_nodes(address, 1, environment, head_log.name)
         nodes.append(subprocess.Popen(
             [str(RAY), "start", f"--address={address}", *common, *node_ports()],
-            env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        wait_for_nodes(address, 2, environment)
+            env=environment, stdout=node_log, stderr=subprocess.STDOUT, start_new_session=True))
+        wait_for_nodes(address, 2, environment, node_log.name)
         yield address, environment
     finally:
         for node in reversed(nodes):
             stop_session(node)
+        head_log.close()
+        node_log.close()
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def wait_for_nodes(address: str, count: int, environment: dict[str, str]) -> None:
-    """Until the cluster at `address` has `count` live nodes (at most START_TIMEOUT_S)."""
+def wait_for_nodes(address: str, count: int, environment: dict[str, str], log: str) -> None:
+    """Until the cluster at `address` has `count` live nodes (at most START_TIMEOUT_S); the error
+    quotes the end of the last node's `log` and of the last probe."""
     script = ("import ray, sys\n"
               f"ray.init(address={address!r}, logging_level='ERROR', log_to_driver=False)\n"
               "print(sum(1 for node in ray.nodes() if node['Alive']))\n")
     deadline = time.monotonic() + START_TIMEOUT_S
+    seen = ""
     while time.monotonic() < deadline:
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        try:
             probe = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                                    env=environment)
-            lines = probe.stdout.strip().splitlines()
-            if probe.returncode == 0 and lines and int(lines[-1]) >= count:
-                return
+        except subprocess.TimeoutExpired as timeout:
+            seen = f"probe timed out: {(timeout.stderr or b'')[-500:]!r}"
+            continue
+        lines = probe.stdout.strip().splitlines()
+        if probe.returncode == 0 and lines and int(lines[-1]) >= count:
+            return
+        seen = probe.stderr[-500:]
         time.sleep(2)
-    raise TimeoutError(f"the Ray cluster at {address} did not reach {count} nodes in {START_TIMEOUT_S} s")
+    tail = Path(log).read_text(encoding="utf-8", errors="replace")[-1500:]
+    raise TimeoutError(f"the Ray cluster at {address} did not reach {count} nodes in {START_TIMEOUT_S} s; "
+                       f"last probe: {seen}; node log: {tail}")
 
 
 def stop_session(process: subprocess.Popen) -> None:

@@ -268,7 +268,7 @@ def prepare_export(index_dir: Path, embedder: Any, *, replace: bool = False) -> 
         return None
     except OSError as error:
         logger.warning("warning: cannot write the model's ONNX export in %s (%s); questions will be embedded "
-                    "with sentence-transformers", folder.parent, error.strerror or error)
+                       "with sentence-transformers", folder.parent, error.strerror or error)
         return None
     return folder
 
