@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	# The CPU wheel; an unpinned torch would pull a multi-GB CUDA build.
 	$(PYTHON) -m pip install --quiet torch==2.13.0
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+	# The ray extra too, so the tests of `build --ray` (local mode, two-node cluster) run.
+	$(PYTHON) -m pip install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
 /usr/bin/chromium:

@@ -82,16 +82,24 @@ def main() -> None:
 @click.option("--model-languages", default=None,
               help="Languages the model covers, e.g. 'en' or 'all' (recorded in the index; questions in "
                    "other languages get a message). Default: known per model name, else all.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Split and embed on Ray (the ray extra): a local Ray on this machine, or the cluster at "
+                   "ADDRESS ('auto', 'ray://head:10001').")
 @json_option
 def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str | None, full: bool, strict: bool,
-          max_document_mb: float, model_languages: str | None, as_json: bool) -> None:
+          max_document_mb: float, model_languages: str | None, ray_address: str | None, as_json: bool) -> None:
     """Build or update the index from the corpus (only changed documents are embedded)."""
     from assistant.ingest.corpus import load_corpus
     from assistant.index.store import build_index
 
     settings = Settings(index_dir=index_dir, model=model_for(index_dir, model), max_document_mb=max_document_mb,
                         model_languages=model_languages)
-    with user_errors():
+    ray_stage, ray_errors = contextlib.nullcontext(), ()
+    if ray_address is not None:
+        from assistant.index.ray_build import RayUnavailable, ray_embed_stage
+
+        ray_stage, ray_errors = ray_embed_stage(None if ray_address == "local" else ray_address), (RayUnavailable,)
+    with user_errors(*ray_errors), ray_stage as embed_stage:
         loaded = load_corpus(list(corpus_paths) or [DEFAULT_CORPUS_DIR], max_document_mb=settings.max_document_mb)
         for problem in loaded.problems:
             click.echo(str(problem), err=True)
@@ -99,15 +107,34 @@ def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str | None, fu
             fail(f"{len(loaded.problems)} input problem(s) and --strict: the index was left as it was")
         if not loaded.documents:
             fail("the corpus has no readable documents: nothing was indexed")
-        report = build_index(loaded.documents, settings=settings, full=full, progress=sys.stderr.isatty())
+        models: list = []  # the model the build loads (none when nothing changed)
+
+        def load_model(name: str):
+            from assistant.index.embedding import load_embedder
+
+            models.append(load_embedder(name))
+            return models[-1]
+
+        report = build_index(loaded.documents, settings=settings, full=full, progress=sys.stderr.isatty(),
+                             load_embedder=load_model, embed_stage=embed_stage)
+        if models:  # the ONNX export `ask` embeds questions with, written once per model
+            from assistant.index.onnx_embedding import prepare_export
+
+            prepare_export(index_dir, models[0])
+    ray_actors = embed_stage.actor_summary() if embed_stage is not None else None
     if as_json:
-        click.echo(json.dumps({**report.to_json(), "skipped_inputs": len(loaded.problems)}))
+        click.echo(json.dumps({**report.to_json(), "skipped_inputs": len(loaded.problems),
+                               **({"ray_actors": ray_actors} if ray_actors is not None else {})}))
         return
     click.echo(
         f"Indexed {report.documents:,} documents ({report.chunks:,} chunks, {report.sentences:,} sentences) "
         f"in {report.seconds:.1f} s: {report.added:,} added, {report.updated:,} updated, "
         f"{report.removed:,} removed, {report.unchanged:,} unchanged; {report.embedded_texts:,} texts embedded."
     )
+    for actor in ray_actors or ():
+        click.echo(f"Ray actor {actor['actor']}: {actor['documents']:,} documents, {actor['texts']:,} texts in "
+                   f"{actor['seconds']:.1f} s ({actor['texts_per_second']:.1f} texts/s; model loaded in "
+                   f"{actor['load_seconds']:.1f} s)")
     if loaded.problems:
         click.echo(f"{len(loaded.problems)} input problem(s), listed above.")
     click.echo(f"Index: {report.index}")

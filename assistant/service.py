@@ -268,10 +268,11 @@ class QAService:
         self.ranker = ranker or default_model()
         if torch_threads is not None:
             import faiss
-            import torch
             from threadpoolctl import threadpool_limits
 
-            torch.set_num_threads(torch_threads)
+            from assistant.index.embedding import limit_torch_threads
+
+            limit_torch_threads(torch_threads)  # torch is loaded only when questions are embedded with it
             # Concurrency comes from answering several questions at once, not from
             # splitting one small matrix product over spinning BLAS/OpenMP workers.
             threadpool_limits(torch_threads)
@@ -287,9 +288,9 @@ class QAService:
         self._next_retry = 0.0
         self._state = self._load()
         if embedder is None:
-            from assistant.index.embedding import load_embedder
+            from assistant.index.onnx_embedding import load_query_embedder
 
-            embedder = load_embedder(settings.model)
+            embedder = load_query_embedder(settings.model, index_dir=settings.index_dir, threads=torch_threads)
         self._embedder = embedder
         self._in_flight = 0
         self._batcher = EmbeddingBatcher(lambda texts: self._embedder.encode(texts),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,13 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         raise ModelUnavailable(f"cannot load embedding model '{name}': {first_line}") from error
     dimension = model.get_embedding_dimension()
     return Embedder(name=name, dimension=int(dimension), max_tokens=_max_tokens(model.max_seq_length), model=model)
+
+
+def limit_torch_threads(threads: int) -> None:
+    """Cap torch's threads when torch is loaded; the ONNX question path never imports it."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def _max_tokens(max_seq_length: Any) -> int | None:
