@@ -73,12 +73,21 @@ class AskedWith:
     sources: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+    page: int = 1
+    """The page of quotes ("More results"); 0 stands for an unreadable page, refused when asked."""
+    sort: str = "relevance"
+    """`records.QuoteOrder` value: relevance, date (newest first), date-asc (oldest first)."""
 
 
 def permalink(asked: AskedWith, *, base: str = "/") -> str:
-    """`base?q=...&sources=...&since=...&until=...`: opens the chat with this question asked."""
+    """`base?q=...&sources=...&since=...&until=...&sort=...&page=...`: opens the chat with this
+    question asked (sort and page only when not the default)."""
     pairs = [("q", asked.question), *(("sources", source) for source in asked.sources)]
     pairs += [(name, value) for name, value in (("since", asked.since), ("until", asked.until)) if value]
+    if asked.sort != "relevance":
+        pairs.append(("sort", asked.sort))
+    if asked.page != 1:
+        pairs.append(("page", str(asked.page)))
     return f"{base}?{urlencode(pairs)}"
 
 
@@ -92,7 +101,10 @@ def permalink_fields(query: Sequence[tuple[str, str]]) -> AskedWith | None:
         return None
     sources = tuple(dict.fromkeys(s.strip() for s in values.get("sources", []) if s.strip()))
     first = lambda name: ((values.get(name) or [""])[0].strip() or None)  # noqa: E731
-    return AskedWith(question=question, sources=sources, since=first("since"), until=first("until"))
+    page_text = first("page") or "1"
+    page = int(page_text) if page_text.isdigit() and len(page_text) <= 3 else 0
+    return AskedWith(question=question, sources=sources, since=first("since"), until=first("until"),
+                     page=page, sort=(first("sort") or "relevance").lower())
 
 
 def _href(text: str) -> str:
@@ -106,15 +118,49 @@ def export_query(asked: AskedWith) -> str:
     return permalink(asked, base="").lstrip("?")
 
 
-def answer_tools(asked: AskedWith) -> str:
-    """The links under an answer: copy as text, permalink, Markdown and CSV export."""
+SORT_LABELS = (("relevance", "Most relevant"), ("date", "Newest first"), ("date-asc", "Oldest first"))
+"""The order controls under an answer: `records.QuoteOrder` value and the words shown."""
+
+
+def answer_tools(asked: AskedWith, *, answered: bool = False, more: bool = False, shown: int = 0) -> str:
+    """The links under an answer: copy as text, permalink, Markdown and CSV export; for an answered
+    question also "More results" (the next page, only when `more`; otherwise a plain line saying
+    there are no more) and the order of the quotes (relevance, newest or oldest first).
+
+    The page and order links are real permalinks (they work without script); the chat's script
+    turns a click into a new answer in the conversation (`data-query` is the permalink's query).
+    """
+    from dataclasses import replace
+
     query = export_query(asked)
-    return ('<p class="cqa-tools">'
-            f'<a class="cqa-copy" href="/export.md?{_href(query)}" title="Copy the quotes as text">Copy</a>'
-            f'<a class="cqa-permalink" href="{_href(permalink(asked))}" title="A link that asks this again">'
-            "Link to this answer</a>"
-            f'<a class="cqa-export-md" href="/export.md?{_href(query)}" download="answer.md">Markdown</a>'
-            f'<a class="cqa-export-csv" href="/export.csv?{_href(query)}" download="answer.csv">CSV</a></p>')
+    tools = ('<p class="cqa-tools">'
+             f'<a class="cqa-copy" href="/export.md?{_href(query)}" title="Copy the quotes as text">Copy</a>'
+             f'<a class="cqa-permalink" href="{_href(permalink(asked))}" title="A link that asks this again">'
+             "Link to this answer</a>"
+             f'<a class="cqa-export-md" href="/export.md?{_href(query)}" download="answer.md">Markdown</a>'
+             f'<a class="cqa-export-csv" href="/export.csv?{_href(query)}" download="answer.csv">CSV</a></p>')
+    if not answered:
+        return tools
+
+    def link(target: AskedWith, text: str, css: str, extra: str = "") -> str:
+        return (f'<a class="{css}" href="{_href(permalink(target))}" data-query="{_href(export_query(target))}"'
+                f"{extra}>{_href(text)}</a>")
+
+    if more:
+        paging = link(replace(asked, page=asked.page + 1), "More results", "cqa-more",
+                      ' title="The next quotes for the same question"')
+    elif shown:
+        paging = ('<span class="cqa-no-more">No more quotes: '
+                  f'{"these are all" if asked.page == 1 else "the earlier pages hold all"} '
+                  "the quotes that answer this question.</span>")
+    else:
+        paging = ""
+    orders = "".join(
+        f'<span class="cqa-sort-current" aria-current="true">{_href(text)}</span>' if value == asked.sort
+        else link(replace(asked, page=1, sort=value), text, "cqa-sort", f' data-sort="{value}"')
+        for value, text in SORT_LABELS)
+    return (tools + f'<div class="cqa-pager">{paging}'
+            f'<span class="cqa-sort-group" role="group" aria-label="Order of the quotes">Order: {orders}</span></div>')
 
 
 def conversation_links(asked: Sequence[AskedWith]) -> str:
