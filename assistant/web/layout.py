@@ -1,17 +1,19 @@
 """The chat's first screen and links: what the archive holds, checked example questions, permalinks.
 
-`first_screen` asks the service (once per index version) for the overview and for
-which candidate example questions it answers; `permalink` and `permalink_fields`
+`first_screen` gives the overview at once and asks the service, in a background thread
+(once per index build, kept on disk), which candidate example questions it answers; `permalink` and `permalink_fields`
 turn a question and its filters into `/?q=...&sources=...&since=...&until=...`
 and back. Only the Gradio wiring in ui.py calls these.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -32,28 +34,114 @@ class FirstScreen:
     examples: tuple[str, ...]
 
 
+EXAMPLES_FILE = "checked-examples.json"
+"""File in the index folder keeping the example questions checked for one index build and ranker,
+so a later start shows them at once instead of asking them again before serving."""
+
 _cache: dict[tuple[int, str], FirstScreen] = {}
+_checking: dict[tuple[int, str], threading.Event] = {}
 _cache_lock = threading.Lock()
 
 
-def first_screen(service: QAService) -> FirstScreen:
-    """The overview of the live index and its checked example questions (cached per index build)."""
+def _screen_key(service: QAService) -> str:
+    """What the checked examples depend on: the index build (version, counts, pending rest) and the
+    ranker that decides which questions are answered."""
+    import hashlib
+
+    from assistant.index.store import current_version
+    from assistant.search import ranking
+
     manifest = service.index_manifest()
-    key = (id(service), f"{manifest.created}/{manifest.documents}/{manifest.sentences}/"
-                        f"{pending(service.settings.index_dir)}")
+    ranker = Path(ranking.__file__).with_name("ranker.json")
+    ranker_hash = hashlib.sha256(ranker.read_bytes()).hexdigest()[:16] if ranker.is_file() else "-"
+    try:
+        version = current_version(Path(service.settings.index_dir))
+    except Exception:  # noqa: BLE001 - a damaged pointer: the service keeps its last good index
+        version = None
+    return (f"{version}/{manifest.created}/{manifest.documents}/{manifest.sentences}/"
+            f"{pending(service.settings.index_dir)}/{ranker_hash}/{service.policy!r}")
+
+
+def _stored_examples(index_dir: Path, key: str) -> tuple[str, ...] | None:
+    try:
+        stored = json.loads((Path(index_dir) / EXAMPLES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    examples = stored.get("examples") if isinstance(stored, dict) and stored.get("key") == key else None
+    if not isinstance(examples, list) or not all(isinstance(item, str) for item in examples):
+        return None
+    return tuple(examples)
+
+
+def _store_examples(index_dir: Path, key: str, examples: Sequence[str]) -> None:
+    from assistant.storage import replace_file
+
+    try:
+        replace_file(Path(index_dir) / EXAMPLES_FILE,
+                     json.dumps({"key": key, "examples": list(examples)}, ensure_ascii=False, indent=1))
+    except OSError as error:  # a read-only index folder: the examples are checked again next start
+        logger.warning("could not keep the checked example questions: %s", error)
+
+
+def first_screen(service: QAService, *, wait: bool = False, wait_s: float = 0.0) -> FirstScreen:
+    """The overview of the live index and its checked example questions (cached per index build).
+
+    The examples are asked through the service once per index build and ranker, in a
+    background thread, and kept in the index folder (EXAMPLES_FILE): the server does not wait
+    for them, and a later start reads them back at once. Until they are checked the screen has
+    no examples (the page asks again when it loads); `wait` checks them in this thread, `wait_s`
+    waits that long for a check under way (a page load, so a fresh page shows them).
+    """
+    key = (id(service), _screen_key(service))
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-        documents = service.search_index.documents
-        overview = archive_overview(documents, outlets=len(service.sources()), updated=manifest.created)
-        still = ('<p class="cqa-pending">Still indexing: more reports are being added in the background; '
-                 "reload the page in a few minutes for the whole archive.</p>" if pending(service.settings.index_dir)
-                 else "")
-        screen = FirstScreen(overview_html=render_overview(overview) + still,
-                             examples=pick_examples(example_candidates(documents),
-                                                    lambda question: _answered(service, question)))
-        _cache[key] = screen
+    index_dir = Path(service.settings.index_dir)
+    documents = service.search_index.documents
+    overview = archive_overview(documents, outlets=len(service.sources()), updated=service.index_manifest().created)
+    still = ('<p class="cqa-pending">Still indexing: more reports are being added in the background; '
+             "reload the page in a few minutes for the whole archive.</p>" if pending(index_dir) else "")
+    overview_html = render_overview(overview) + still
+
+    def check() -> FirstScreen:
+        try:
+            examples = pick_examples(example_candidates(documents), lambda question: _answered(service, question))
+            _store_examples(index_dir, key[1], examples)
+            screen = FirstScreen(overview_html=overview_html, examples=examples)
+            with _cache_lock:
+                _cache[key] = screen
+            return screen
+        finally:  # a failed check is tried again by the next page load
+            with _cache_lock:
+                done = _checking.pop(key, None)
+            if done is not None:
+                done.set()
+
+    stored = _stored_examples(index_dir, key[1])
+    if stored is not None:
+        screen = FirstScreen(overview_html=overview_html, examples=stored)
+        with _cache_lock:
+            _cache[key] = screen
         return screen
+    if wait:
+        return check()
+    with _cache_lock:
+        start = key not in _checking
+        done = _checking.setdefault(key, threading.Event())
+    if start:
+        threading.Thread(target=_checked_quietly, args=(check,), name="check-examples", daemon=True).start()
+    if wait_s > 0 and done.wait(wait_s):
+        with _cache_lock:
+            if key in _cache:
+                return _cache[key]
+    return FirstScreen(overview_html=overview_html, examples=())
+
+
+def _checked_quietly(check) -> None:
+    try:
+        check()
+    except Exception:  # noqa: BLE001 - the page simply shows no examples; the log says why
+        logger.exception("checking the example questions failed")
 
 
 def _answered(service: QAService, question: str) -> bool:

@@ -50,6 +50,8 @@ PAGER_CLICKS = ("document.addEventListener('click', (event) => { const link = ev
                 "trigger('click', {query: link.dataset.query || ''}); }, true);")
 """"More results" and the order links under an answer: a click becomes the pager component's click
 event carrying the permalink query to ask (without script the links open that permalink)."""
+EXAMPLES_WAIT_SECONDS = 20.0
+"""How long a page load waits for example questions still being checked (layout.first_screen)."""
 SOURCE_ROUTE = "/source"
 """The app route that shows a whole stored article (served by assistant/web/server.py)."""
 
@@ -550,9 +552,13 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                     [chatbot, sources, since, until, asked_log, conversation, textbox, history],
                     api_visibility="private")
         # The index may have grown since start-up (the first start finishes it in the background).
-        blocks.load(lambda: gr.update(placeholder=f'<div class="cqa-empty">{first_screen(service).overview_html}</div>',
-                                      examples=[{"text": text} for text in first_screen(service).examples]),
-                    None, chatbot, api_visibility="private")
+        def refreshed_screen():
+            # A page opened while the examples are still being checked waits for them a little.
+            current = first_screen(service, wait_s=EXAMPLES_WAIT_SECONDS)
+            return gr.update(placeholder=f'<div class="cqa-empty">{current.overview_html}</div>',
+                             examples=[{"text": text} for text in current.examples])
+
+        blocks.load(refreshed_screen, None, chatbot, api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
                     api_visibility="private")
