@@ -48,10 +48,9 @@ def test_more_results_link_only_when_there_are_more_and_the_current_order_is_mar
     asked = AskedWith(question="Strikes on Gaza?", sources=("Reuters",))
     more = answer_tools(asked, answered=True, more=True, shown=3)
     assert 'class="cqa-more" href="/?q=Strikes+on+Gaza%3F&amp;sources=Reuters&amp;page=2"' in more
-    assert 'data-query="q=Strikes+on+Gaza%3F&amp;sources=Reuters&amp;page=2"' in more
     assert "No more quotes" not in more
     assert '<span class="cqa-sort-current" aria-current="true">Most relevant</span>' in more
-    assert 'href="/?q=Strikes+on+Gaza%3F&amp;sources=Reuters&amp;sort=date"' in more  # back to page 1, by date
+    assert 'class="cqa-sort cqa-sort-date" href="/?q=Strikes+on+Gaza%3F&amp;sources=Reuters&amp;sort=date"' in more
 
     last = answer_tools(AskedWith(question="Strikes on Gaza?", page=2, sort="date-asc"), answered=True,
                         more=False, shown=2)

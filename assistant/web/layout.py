@@ -216,7 +216,8 @@ def answer_tools(asked: AskedWith, *, answered: bool = False, more: bool = False
     there are no more) and the order of the quotes (relevance, newest or oldest first).
 
     The page and order links are real permalinks (they work without script); the chat's script
-    turns a click into a new answer in the conversation (`data-query` is the permalink's query).
+    turns a click into a new answer in the conversation, asking the link's query (the chat's
+    HTML sanitiser keeps `href` and `class`, not `data-` attributes).
     """
     from dataclasses import replace
 
@@ -231,8 +232,7 @@ def answer_tools(asked: AskedWith, *, answered: bool = False, more: bool = False
         return tools
 
     def link(target: AskedWith, text: str, css: str, extra: str = "") -> str:
-        return (f'<a class="{css}" href="{_href(permalink(target))}" data-query="{_href(export_query(target))}"'
-                f"{extra}>{_href(text)}</a>")
+        return f'<a class="{css}" href="{_href(permalink(target))}"{extra}>{_href(text)}</a>'
 
     if more:
         paging = link(replace(asked, page=asked.page + 1), "More results", "cqa-more",
@@ -245,7 +245,7 @@ def answer_tools(asked: AskedWith, *, answered: bool = False, more: bool = False
         paging = ""
     orders = "".join(
         f'<span class="cqa-sort-current" aria-current="true">{_href(text)}</span>' if value == asked.sort
-        else link(replace(asked, page=1, sort=value), text, "cqa-sort", f' data-sort="{value}"')
+        else link(replace(asked, page=1, sort=value), text, f"cqa-sort cqa-sort-{value}")
         for value, text in SORT_LABELS)
     return (tools + f'<div class="cqa-pager">{paging}'
             f'<span class="cqa-sort-group" role="group" aria-label="Order of the quotes">Order: {orders}</span></div>')

@@ -45,11 +45,11 @@ CHIP_CLICKS = ("element.addEventListener('click', (event) => { const chip = even
 """The filter chips' script: a click on a chip becomes the component's click event with what to remove."""
 PAGER_CLICKS = ("document.addEventListener('click', (event) => { const link = event.target.closest && "
                 "event.target.closest('#cqa-chat a.cqa-more, #cqa-chat a.cqa-sort'); if (!link) return; "
-                "event.preventDefault(); event.stopPropagation(); if (link.dataset.busy) return; "
-                "link.dataset.busy = '1'; link.setAttribute('aria-busy', 'true'); "
-                "trigger('click', {query: link.dataset.query || ''}); }, true);")
+                "event.preventDefault(); event.stopPropagation(); if (link.getAttribute('aria-busy')) return; "
+                "link.setAttribute('aria-busy', 'true'); "
+                "trigger('click', {query: new URL(link.href, location.href).search.slice(1)}); }, true);")
 """"More results" and the order links under an answer: a click becomes the pager component's click
-event carrying the permalink query to ask (without script the links open that permalink)."""
+event carrying the link's permalink query to ask (without script the links open that permalink)."""
 EXAMPLES_WAIT_SECONDS = 20.0
 """How long a page load waits for example questions still being checked (layout.first_screen)."""
 SOURCE_ROUTE = "/source"
