@@ -130,7 +130,11 @@ def timeline_svg(points: Sequence[Point], *, width: int) -> str:
         text = _clip(_label(point), max_chars)
         label_width = len(text) * CHAR_PX
         x = x_of(point.day)
-        start = min(max(AXIS_MARGIN, x - 6), width - AXIS_MARGIN - label_width)
+        # A label starts at its point; one that would run off the right edge ends at its point
+        # (anchored there, so it lines up whatever the font's real width).
+        anchor_end = x - 6 + label_width > width - AXIS_MARGIN
+        anchor_x = min(x + 6, width - AXIS_MARGIN) if anchor_end else max(AXIS_MARGIN, x - 6)
+        start = max(AXIS_MARGIN, anchor_x - label_width) if anchor_end else anchor_x
         for row, end in enumerate(row_ends):
             if start >= end + 10:
                 row_ends[row] = start + label_width
@@ -138,7 +142,7 @@ def timeline_svg(points: Sequence[Point], *, width: int) -> str:
         else:
             row = len(row_ends)
             row_ends.append(start + label_width)
-        placed.append((point, text, x, start, row))
+        placed.append((point, text, x, anchor_x, anchor_end, row))
     rows = max(1, len(row_ends))
     axis_y = 12 + rows * ROW_PX + 12
     height = axis_y + 34
@@ -154,13 +158,14 @@ def timeline_svg(points: Sequence[Point], *, width: int) -> str:
         parts.append(f'<line x1="{tx:.1f}" y1="{axis_y}" x2="{tx:.1f}" y2="{axis_y + 5}" stroke="{AXIS}"/>'
                      f'<text x="{tx:.1f}" y="{axis_y + 19}" text-anchor="{anchor}" fill="{INK}">'
                      f"{esc(_short(tick))}</text>")
-    for point, text, x, start, row in placed:
+    for point, text, x, anchor_x, anchor_end, row in placed:
         label_y = 12 + row * ROW_PX + FONT_PX
         parts.append(f'<line x1="{x:.1f}" y1="{label_y + 4}" x2="{x:.1f}" y2="{axis_y - 5}" stroke="{AXIS}" '
                      f'stroke-dasharray="2 2"/>'
                      f'<circle cx="{x:.1f}" cy="{axis_y}" r="5" fill="{"#ffffff" if point.same_wording else POINT}" '
                      f'stroke="{POINT}" stroke-width="2"/>'
-                     f'<text x="{start:.1f}" y="{label_y}" fill="{INK}">{esc(text)}</text>')
+                     f'<text x="{anchor_x:.1f}" y="{label_y}" text-anchor="{"end" if anchor_end else "start"}" '
+                     f'fill="{INK}">{esc(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
