@@ -83,7 +83,7 @@ def test_more_results_sort_by_date_and_the_timeline(sample_app, context_at, scre
     # The timeline: the quoted reports on a date axis, readable at this size, with its table.
     plot = visible_timeline(first)
     box = plot.bounding_box()
-    assert box["width"] >= 300 and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"]
+    assert box["width"] >= 240 and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"]
     labels = plot.locator("text").all_text_contents()
     for number in (1, 2, 3):
         assert any(label.startswith(f"[{number}] · ") for label in labels), labels

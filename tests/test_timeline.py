@@ -69,3 +69,29 @@ def test_same_wording_elsewhere_is_an_open_point_and_everything_is_escaped() -> 
     assert "(same wording)" in html and 'fill="#ffffff"' in html
     assert "<img" not in html and "<b>AP" not in html and "&lt;img src=x&gt;" in html
     assert "cqa-tl" in render_answer(answer(quote(1, "2026-07-12", "Strikes killed 12 people.", also_in=(other,))))
+
+
+def test_every_label_stays_inside_the_narrow_and_the_wide_drawing() -> None:
+    from assistant.web.timeline import CHAR_PX, NARROW, WIDE, timeline_svg
+
+    days = ["2026-07-01", "2026-07-02", "2026-07-03", "2026-07-15", "2026-07-29", "2026-07-30", "2026-07-31"]
+    points = timeline_points(answer(*(quote(n, day, f"Strikes on the camp killed {n + 10} people, officials said.",
+                                            ("Al Jazeera", "Reuters", "Middle East Eye")) for n, day in
+                                      enumerate(days, start=1))))
+    for width in (NARROW, WIDE):
+        svg = timeline_svg(points, width=width)
+        labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(start|end)" [^>]*>(\[[^<]*)</text>', svg)
+        assert len(labels) == len(points)
+        for x, anchor, text in labels:
+            extent = len(html_unescape(text)) * CHAR_PX
+            left, right = (float(x), float(x) + extent) if anchor == "start" else (float(x) - extent, float(x))
+            assert left >= 0 and right <= width, (width, x, anchor, text)
+            assert "killed" in text or width == NARROW  # the figure fits the wide drawing
+        rows = set(re.findall(r'<text x="[\d.]+" y="([\d.]+)" text-anchor="(?:start|end)" [^>]*>\[', svg))
+        assert 1 < len(rows) <= len(points)  # close dates are stacked, not overprinted
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)

@@ -25,8 +25,9 @@ from assistant.records import Answer, Attribution, Quote
 
 MIN_DATES = 2
 """Distinct publication dates an answer needs before a timeline is drawn."""
-WIDE, NARROW = 640, 340
-"""Drawing widths in CSS pixels (the chat column at 1366 px; a 390 px phone or the widget panel)."""
+WIDE, NARROW = 640, 280
+"""Drawing widths in CSS pixels (the chat column at 1366 px; a 390 px phone or the widget panel,
+where the narrow one shrinks to the bubble if need be)."""
 FONT_PX = 12
 CHAR_PX = 6.6
 """Average advance of a 12 px system-ui character, to keep labels apart."""
@@ -50,8 +51,11 @@ class Point:
 
 
 def _outlet(attribution: Attribution) -> str:
+    """The first outlet the report cites ("Al Jazeera +2" when it cites three), else its publisher."""
     cited = [outlet.name for outlet in cited_outlets(attribution.cites)]
-    return ", ".join(cited[:2]) + (" …" if len(cited) > 2 else "") if cited else publisher_name(attribution.publisher)
+    if not cited:
+        return publisher_name(attribution.publisher)
+    return cited[0] + (f" +{len(cited) - 1}" if len(cited) > 1 else "")
 
 
 def _byline(attribution: Attribution) -> str:
@@ -131,10 +135,15 @@ def timeline_svg(points: Sequence[Point], *, width: int) -> str:
         label_width = len(text) * CHAR_PX
         x = x_of(point.day)
         # A label starts at its point; one that would run off the right edge ends at its point
-        # (anchored there, so it lines up whatever the font's real width).
-        anchor_end = x - 6 + label_width > width - AXIS_MARGIN
-        anchor_x = min(x + 6, width - AXIS_MARGIN) if anchor_end else max(AXIS_MARGIN, x - 6)
-        start = max(AXIS_MARGIN, anchor_x - label_width) if anchor_end else anchor_x
+        # (anchored there, so it lines up whatever the font's real width); one that fits neither
+        # way starts where it stays inside the drawing.
+        anchor_end = (x - 6 + label_width > width - AXIS_MARGIN
+                      and min(x + 6, width - AXIS_MARGIN) - label_width >= AXIS_MARGIN)
+        if anchor_end:
+            anchor_x = min(x + 6, width - AXIS_MARGIN)
+            start = anchor_x - label_width
+        else:
+            anchor_x = start = max(AXIS_MARGIN, min(x - 6, width - AXIS_MARGIN - label_width))
         for row, end in enumerate(row_ends):
             if start >= end + 10:
                 row_ends[row] = start + label_width
@@ -190,6 +199,7 @@ def render_timeline(answer: Answer) -> str:
             f'<figcaption class="cqa-tl-caption">{esc(summary)}; filled points are the quotes, '
             "open points other reports with the same wording.</figcaption>"
             '<details class="cqa-tl-details"><summary>The timeline as a table</summary>'
+            '<div class="cqa-tl-scroll" tabindex="0" role="region" aria-label="Timeline table (scrolls sideways)">'
             '<table class="cqa-tl-table"><thead><tr><th scope="col">date'
             '</th><th scope="col">quote</th><th scope="col">published by</th><th scope="col">figure in the quote'
-            f"</th></tr></thead><tbody>{rows}</tbody></table></details></figure>")
+            f"</th></tr></thead><tbody>{rows}</tbody></table></div></details></figure>")
