@@ -469,30 +469,35 @@ class ServeError(Exception):
     """The app cannot start (port taken, nothing to index); the message is one line."""
 
 
-def ensure_index(settings: Settings) -> str | None:
+def ensure_index(settings: Settings, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+                 default_index_dir: Path = DEFAULT_INDEX_DIR, **first_build: Any) -> str | None:
     """Build the default index from corpus/ when it is missing; returns a line saying so, or None.
 
     Only the default index folder is built on demand: a missing `--index` elsewhere
     is reported by `QAService` (IndexUnavailable) rather than silently created.
+    `first_build` (`size`, `embedder`) goes to `startup.build_first_slice`; `corpus_dir` and
+    `default_index_dir` default to corpus/ and index/ (tests point them at small data).
     """
     from assistant.index.store import current_version
 
     if current_version(Path(settings.index_dir)) is not None:
         return None
-    if Path(settings.index_dir).resolve() != DEFAULT_INDEX_DIR.resolve():
+    if Path(settings.index_dir).resolve() != Path(default_index_dir).resolve():
         return None
     from assistant.ingest.corpus import load_corpus
 
-    loaded = load_corpus([DEFAULT_CORPUS_DIR])
+    loaded = load_corpus([corpus_dir])
     if not loaded.documents:
-        raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
-    from assistant.web.startup import build_first_slice, first_slice
+        raise ServeError(f"no index yet and {corpus_dir} has no readable documents to build one")
+    from assistant.web.startup import FIRST_SLICE_DOCUMENTS, build_first_slice, first_slice
 
-    print(f"No index yet: indexing the newest {len(first_slice(loaded.documents)):,} of "
-          f"{len(loaded.documents):,} documents in {DEFAULT_CORPUS_DIR.name}/ first (once only; "
+    size = first_build.get("size", FIRST_SLICE_DOCUMENTS)
+    print(f"No index yet: indexing the newest {len(first_slice(loaded.documents, size)):,} of "
+          f"{len(loaded.documents):,} documents in {corpus_dir.name}/ first (once only; "
           "the rest follows in the background)...", file=sys.stderr, flush=True)
-    report = build_first_slice(loaded.documents, settings, progress=sys.stderr.isatty())
-    return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
+    report = build_first_slice(loaded.documents, settings, progress=sys.stderr.isatty(), corpus_dir=corpus_dir,
+                               **first_build)
+    return (f"No index yet: built {settings.index_dir} from {corpus_dir.name}/ "
             f"({report.documents:,} document(s), {report.sentences:,} sentences).")
 
 
