@@ -59,7 +59,7 @@ def _screen_key(service: QAService) -> str:
     except Exception:  # noqa: BLE001 - a damaged pointer: the service keeps its last good index
         version = None
     return (f"{version}/{manifest.created}/{manifest.documents}/{manifest.sentences}/"
-            f"{pending(service.settings.index_dir)}/{ranker_hash}/{service.policy!r}")
+            f"{pending(service.settings.index_dir)}/{ranker_hash}/{getattr(service, 'policy', None)!r}")
 
 
 def _stored_examples(index_dir: Path, key: str) -> tuple[str, ...] | None:
