@@ -12,7 +12,7 @@ import pytest
 from answers_support import build, embedder
 from assistant.answers.answer import QuotePolicy, title_overlap
 from assistant.answers.citations import NO_MORE_QUOTES, answer_to_json
-from assistant.records import QuoteOrder
+from assistant.records import Answer, QuoteOrder
 from assistant.search.questions import QuestionError
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "newsroom_sample.jsonl"
@@ -150,3 +150,16 @@ def test_the_http_api_takes_page_and_sort(service) -> None:
     assert refused.status_code == 400 and "sort must be one of" in refused.json()["error"]
     docs = client.get("/docs").text
     assert "<code>more</code>" in docs and "<code>page</code>" in docs and "<code>sort</code>" in docs
+
+
+def test_the_chat_says_plainly_that_a_later_page_is_empty_and_names_each_page() -> None:
+    from assistant.answers.citations import NOT_ANSWERED
+    from assistant.web.ui import render_answer
+
+    empty = render_answer(Answer(question=GAZA, answered=True, page=3))
+    assert NO_MORE_QUOTES in empty and NOT_ANSWERED not in empty and "More results, page 3" in empty
+
+    service = sample_service()
+    second = render_answer(service.ask(GAZA, page=2, order="date"))
+    assert "More results, page 2: quotes 4–" in second and "ordered by publication date, newest first" in second
+    assert "<p class=\"cqa-page-note\">" not in render_answer(service.ask(GAZA))  # page 1 by relevance: no note
