@@ -231,11 +231,11 @@ def _further_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, or
             continue
         if presence is not None and presence[position] < policy.extra_presence_threshold:
             continue
-        candidate = make_quote(index, int(rows[position]), scores[position])
-        if (candidate.doc_id != lead.doc_id
-                and title_overlap(candidate.title, lead.title) < policy.same_story_title_overlap):
-            continue
-        yield candidate
+        document = index.documents[index.sentence_doc[int(rows[position])]]
+        if (document.id != lead.doc_id
+                and title_overlap(document.title, lead.title) < policy.same_story_title_overlap):
+            continue  # decided before the quote is made: most candidates stop here
+        yield make_quote(index, int(rows[position]), scores[position])
 
 
 def answer_sources(quotes: Sequence[Quote]) -> tuple[SourceRef, ...]:
