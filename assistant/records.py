@@ -213,6 +213,15 @@ class AnswerStatus(str, Enum):
     TOO_VAGUE = "too_vague"
 
 
+class QuoteOrder(str, Enum):
+    """How an answer's quotes are ordered: by relevance (the ranker's order), or by publication
+    date, newest or oldest first (undated quotes last). The values are the API's `sort` parameter."""
+
+    RELEVANCE = "relevance"
+    NEWEST = "date"
+    OLDEST = "date-asc"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Answer:
     """What a question gets back: quotes that answer it, or an honest abstention.
@@ -229,6 +238,11 @@ class Answer:
     sources: tuple[SourceRef, ...] = ()
     elapsed_ms: float = 0.0
     status: AnswerStatus | None = None
+    page: int = 1
+    """Which page of quotes this is ("More results"): page 2 holds the quotes after page 1's."""
+    more: bool = False
+    """Whether a further page has quotes that pass the same tests."""
+    order: QuoteOrder = QuoteOrder.RELEVANCE
 
     @property
     def outcome(self) -> AnswerStatus:

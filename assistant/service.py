@@ -34,7 +34,7 @@ from assistant.ingest.dates import parse_date_bound, question_dates
 from assistant.ingest.outlets import Credit, corpus_credits
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms, is_too_vague
 from assistant.search.ranking import Ranking, default_model, names_period, rank_sentences
-from assistant.records import Answer, Document
+from assistant.records import Answer, Document, Quote, QuoteOrder
 from assistant.search.retrieval import SearchFilters, SearchIndex, prepare
 from assistant.search.scoring import RankerModel
 from assistant.settings import Settings
@@ -86,6 +86,40 @@ class AskDetails:
 
 MAX_DATE_ECHO = 40
 """Longest date text repeated in an error message."""
+
+MAX_PAGES = 10
+"""Pages of quotes one question can have ("More results"): 10 pages of 3 quotes. Ordering by
+date chooses among at most this many quotes (MAX_PAGES x QuotePolicy.max_quotes)."""
+
+
+def read_page(value: object) -> int:
+    """A page number from user input (1 to MAX_PAGES); `QuestionError` otherwise."""
+    try:
+        page = int(str(value).strip()) if value is not None and str(value).strip() else 1
+    except ValueError:
+        page = 0
+    if not 1 <= page <= MAX_PAGES:
+        raise QuestionError(f"page must be a whole number from 1 to {MAX_PAGES}")
+    return page
+
+
+def read_order(value: object) -> QuoteOrder:
+    """A quote order from user input ('relevance', 'date', 'date-asc'); `QuestionError` otherwise."""
+    if isinstance(value, QuoteOrder):
+        return value
+    text = str(value or "").strip().lower() or QuoteOrder.RELEVANCE.value
+    try:
+        return QuoteOrder(text)
+    except ValueError:
+        names = ", ".join(f"'{order.value}'" for order in QuoteOrder)
+        raise QuestionError(f"sort must be one of {names}") from None
+
+
+def by_date(quotes: Sequence[Quote], *, newest_first: bool) -> list[Quote]:
+    """The quotes by publication date (ties keep their relevance order); undated quotes last."""
+    dated = sorted((quote for quote in quotes if quote.published), key=lambda quote: quote.published or "",
+                   reverse=newest_first)  # stable in both directions
+    return dated + [quote for quote in quotes if not quote.published]
 
 
 class UnsupportedLanguage(QuestionError):
@@ -386,12 +420,14 @@ class QAService:
 
     def ask_details(self, question: object, *, sources: Sequence[str] = (),
                     since: dt.date | str | None = None, until: dt.date | str | None = None,
+                    page: int | str = 1, order: QuoteOrder | str = QuoteOrder.RELEVANCE,
                     **event_filters: Any) -> AskDetails:
         """`ask`, also returning the ranking behind the answer and the embedding time."""
         from assistant.index.store import bm25_tokens
 
         started = time.perf_counter()
         text = clean_question(question)
+        page, order = read_page(page), read_order(order)
         filters = make_filters(sources, since, until, **event_filters)
         state = self._current()
         self._check_language(text, state)
@@ -427,29 +463,53 @@ class QAService:
             in_period = ranking.preferred | np.array(
                 [names_period(state.search.sentence_text(int(row)), ranges) for row in ranking.candidates.rows],
                 dtype=bool)
+        per_page = self.policy.max_quotes
         selection = select_quotes(
             state.search, ranking.candidates.rows, ranking.scores, evidence=ranking.evidence,
             preferred=ranking.preferred, presence=ranking.presence, own_evidence=ranking.own_evidence,
             in_period=in_period, policy=self.policy,
+            count=page * per_page if order is QuoteOrder.RELEVANCE else MAX_PAGES * per_page,
         )
-        # "so far", "since", "latest": the newest report first.
-        selection = replace(selection, quotes=latest_first(text, selection.quotes))
+        selection = replace(selection, **self._page_of(text, selection.quotes, selection.more, page, order))
         elapsed_ms = (time.perf_counter() - started) * 1000
         answer = attach_events(build_answer(text, selection, elapsed_ms), state.by_id)
+        answer = replace(answer, page=page, order=order)
         return AskDetails(answer=answer, ranking=ranking, query_vector=query_vector,
                           sentence_bm25=ranking.sentence_bm25, embed_ms=embed_ms)
 
+    def _page_of(self, question: str, quotes: Sequence[Quote], more: bool, page: int,
+                 order: QuoteOrder) -> dict[str, Any]:
+        """The quotes of page `page` in `order`, numbered on from the earlier pages, and `more`.
+
+        By relevance, `quotes` holds pages 1 to `page`; a question asking for the latest
+        ("so far", "since") shows each page newest first. By date, `quotes` holds every
+        quote that may be shown (MAX_PAGES pages at most), ordered before the page is cut.
+        """
+        per_page = self.policy.max_quotes
+        start = (page - 1) * per_page
+        if order is QuoteOrder.RELEVANCE:
+            shown = latest_first(question, quotes[start:])
+        else:
+            ordered = by_date(quotes, newest_first=order is QuoteOrder.NEWEST)
+            shown, more = tuple(ordered[start:start + per_page]), len(ordered) > start + per_page
+        numbered = tuple(replace(quote, marker=number) for number, quote in enumerate(shown, start=start + 1))
+        return {"quotes": numbered, "more": more and bool(numbered) and page < MAX_PAGES}
+
     def ask(self, question: object, *, sources: Sequence[str] = (),
             since: dt.date | str | None = None, until: dt.date | str | None = None,
+            page: int | str = 1, order: QuoteOrder | str = QuoteOrder.RELEVANCE,
             **event_filters: Any) -> Answer:
         """Quotes answering `question`, or an abstention; `QuestionError` for bad input.
 
         `sources` keeps documents from any of these outlets; `since`/`until` are
-        dates or text (YYYY-MM-DD, YYYY-MM, YYYY), both ends included. `event_filters`:
-        `countries`, `event_since`, `event_until` (see `make_filters`).
+        dates or text (YYYY-MM-DD, YYYY-MM, YYYY), both ends included. `page` (1 to
+        MAX_PAGES) gives the next quotes for the same question ("More results"; an empty
+        page when all were shown); `order` sorts them by relevance or by publication date
+        (`records.QuoteOrder`). `event_filters`: `countries`, `event_since`, `event_until`
+        (see `make_filters`).
         """
-        return self.ask_details(question, sources=sources, since=since, until=until,
-                                **event_filters).answer
+        return self.ask_details(question, sources=sources, since=since, until=until, page=page,
+                                order=order, **event_filters).answer
 
     @property
     def search_index(self) -> SearchIndex:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 BELGOROD = "How many people were killed in Belgorod?"
 ANSWER_KEYS = {"question", "answered", "status", "message", "quotes", "nearest", "nearest_label", "sources",
-               "comparison", "comparison_note", "elapsed_ms"}
+               "comparison", "comparison_note", "elapsed_ms", "page", "more", "sort"}
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -336,7 +336,7 @@ class SlowService:
         self.seconds = seconds
         self.started: list[str] = []
 
-    def ask(self, question, *, sources=(), since=None, until=None):
+    def ask(self, question, *, sources=(), since=None, until=None, page=1, order="relevance"):
         from assistant.records import Answer
 
         self.started.append(question)

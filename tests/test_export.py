@@ -67,3 +67,16 @@ def test_conversation_keeps_the_order_asked() -> None:
     text = conversation_markdown([(ANSWER, None), (other, None)])
 
     assert text.index("## How many were killed?") < text.index("## Second question?")
+
+
+def test_a_later_page_is_exported_with_its_own_numbers_and_an_empty_one_says_there_are_no_more() -> None:
+    page_two = Answer(question="How many were killed?", answered=True, page=2,
+                      quotes=(quote_of(PORTAL, 4), quote_of(JURIST, 5)))
+    text = answer_markdown(page_two, app_link=app_link)
+    assert "\n4. “Israeli airstrikes" in text and "\n5. “The strikes killed 18 people.”" in text
+
+    empty = Answer(question="How many were killed?", answered=True, page=3)
+    text = answer_markdown(empty)
+    assert "No more quotes: every quote that answers this question is on the earlier pages." in text
+    assert "does not answer" not in text
+    assert answers_csv([empty]).splitlines() == [",".join(CSV_COLUMNS)]

@@ -8,8 +8,9 @@ different documents become one quote citing all of them (`also_in`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -140,6 +141,8 @@ class Selection:
     status: AnswerStatus
     quotes: tuple[Quote, ...] = ()
     nearest: tuple[Quote, ...] = ()
+    more: bool = False
+    """Whether further candidates pass the same tests beyond the `count` quotes asked for."""
 
     @property
     def answered(self) -> bool:
@@ -164,7 +167,7 @@ def select_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, *,
                   evidence: float | None = None, preferred: np.ndarray | None = None,
                   presence: np.ndarray | None = None, own_evidence: np.ndarray | None = None,
                   in_period: np.ndarray | None = None, policy: QuotePolicy = QuotePolicy(),
-                  ) -> Selection:
+                  count: int | None = None) -> Selection:
     """The outcome and its quotes from candidate sentence `rows` and their ranking `scores`.
 
     Candidates are taken best first (`preferred` ones, e.g. from the date asked
@@ -177,9 +180,10 @@ def select_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, *,
     evidence test with its own signals (`own_evidence` >= `policy.answer_threshold`)
     and the presence check (`presence` >= `policy.extra_presence_threshold`), and
     come from the first quote's story (its document, or a title overlapping the first
-    quote's by `policy.same_story_title_overlap`), so an answer may be one quote. Up to `policy.max_quotes` distinct quotes (duplicates
-    merged), numbered [1], [2], ...; when not answered, up to `policy.nearest_quotes`
-    nearest sentences instead.
+    quote's by `policy.same_story_title_overlap`), so an answer may be one quote. Up to `count`
+    (default `policy.max_quotes`) distinct quotes (duplicates merged), numbered [1], [2], ...;
+    `more` says whether another candidate passes the same tests (the next page of "More
+    results"); when not answered, up to `policy.nearest_quotes` nearest sentences instead.
     """
     if len(rows) == 0:
         return Selection(status=AnswerStatus.NOT_IN_CORPUS)
@@ -198,27 +202,40 @@ def select_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, *,
     if detail_missing:
         return Selection(status=AnswerStatus.DETAIL_MISSING,
                          nearest=_nearest(index, rows, scores, order, policy.nearest_quotes))
-    chosen: list[Quote] = [make_quote(index, int(rows[first]), scores[first])]
-    lead = chosen[0]
+    count = policy.max_quotes if count is None else max(1, count)
+    lead = make_quote(index, int(rows[first]), scores[first])
+    further = _further_quotes(index, rows, scores, order, lead=lead, own_evidence=own_evidence,
+                              presence=presence, in_period=in_period, policy=policy)
+    chosen = [lead, *itertools.islice(further, count * 3 - 1)]
+    merged = merge_duplicates(chosen)
+    quotes = merged[:count]
+    # Another page exists when a further candidate passing the same tests says something new.
+    more = len(merged) > count or any(not any(is_duplicate(kept, candidate) for kept in merged)
+                                      for candidate in further)
+    numbered = tuple(replace(quote, marker=number) for number, quote in enumerate(quotes, start=1))
+    return Selection(status=AnswerStatus.ANSWERED, quotes=numbered, more=more)
+
+
+def _further_quotes(index: SearchIndex, rows: np.ndarray, scores: np.ndarray, order: np.ndarray, *,
+                    lead: Quote, own_evidence: np.ndarray | None, presence: np.ndarray | None,
+                    in_period: np.ndarray | None, policy: QuotePolicy) -> Iterator[Quote]:
+    """Every candidate after the first that may be quoted beside `lead`, best first: each passes,
+    on its own, the period, margin, evidence, presence and same-story tests of `select_quotes`."""
+    first_score = float(scores[order[0]])
     for position in order[1:]:
-        if len(chosen) >= policy.max_quotes * 3:
-            break
         if in_period is not None and not in_period[position]:
             continue
-        if scores[position] < float(scores[first]) - policy.extra_quote_margin:
+        if scores[position] < first_score - policy.extra_quote_margin:
             continue
         if own_evidence is not None and own_evidence[position] < policy.answer_threshold:
             continue
         if presence is not None and presence[position] < policy.extra_presence_threshold:
             continue
-        candidate = make_quote(index, int(rows[position]), scores[position])
-        if (candidate.doc_id != lead.doc_id
-                and title_overlap(candidate.title, lead.title) < policy.same_story_title_overlap):
-            continue
-        chosen.append(candidate)
-    quotes = merge_duplicates(chosen)[: policy.max_quotes]
-    numbered = tuple(replace(quote, marker=number) for number, quote in enumerate(quotes, start=1))
-    return Selection(status=AnswerStatus.ANSWERED, quotes=numbered)
+        document = index.documents[index.sentence_doc[int(rows[position])]]
+        if (document.id != lead.doc_id
+                and title_overlap(document.title, lead.title) < policy.same_story_title_overlap):
+            continue  # decided before the quote is made: most candidates stop here
+        yield make_quote(index, int(rows[position]), scores[position])
 
 
 def answer_sources(quotes: Sequence[Quote]) -> tuple[SourceRef, ...]:
@@ -238,7 +255,7 @@ def build_answer(question: str, selection: Selection, elapsed_ms: float) -> Answ
     return Answer(question=question, answered=answered, quotes=selection.quotes if answered else (),
                   nearest=() if answered else selection.nearest,
                   sources=answer_sources(selection.quotes if answered else ()),
-                  elapsed_ms=elapsed_ms, status=selection.status)
+                  elapsed_ms=elapsed_ms, status=selection.status, more=answered and selection.more)
 
 
 def too_vague_answer(question: str, elapsed_ms: float) -> Answer:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from assistant.answers import events
 from assistant.answers.figures import figure_json, figure_value
 from assistant.ingest.outlets import cited_outlets, publisher_name
-from assistant.records import Answer, AnswerStatus, Attribution, Quote, SourceRef
+from assistant.records import Answer, AnswerStatus, Attribution, Quote, QuoteOrder, SourceRef
 
 FRAGMENT_WHOLE_WORDS = 10
 """Sentences of at most this many words are put whole into the fragment."""
@@ -232,14 +232,24 @@ def comparison(answer: Answer) -> list[dict[str, Any]]:
     return compared
 
 
+NO_MORE_QUOTES = "No more quotes: every quote that answers this question is on the earlier pages."
+
+
+def no_more_quotes(answer: Answer) -> bool:
+    """A later page ("More results") of an answered question that has nothing left to show."""
+    return answer.answered and not answer.quotes and answer.page > 1
+
+
 def answer_to_json(answer: Answer) -> dict[str, Any]:
     """The answer as one JSON-ready object (the `--json` output and the API payload).
 
     Keys: question, answered, status (records.AnswerStatus value), message, quotes,
     nearest (labelled by `nearest_label`: they do not answer), sources, comparison
-    (+ `comparison_note`), elapsed_ms.
+    (+ `comparison_note`), elapsed_ms, page, more (another page has quotes), sort.
     """
     message, nearest_label = outcome_wording(answer)
+    if no_more_quotes(answer):
+        message = NO_MORE_QUOTES
     payload: dict[str, Any] = {
         "question": answer.question,
         "answered": answer.answered,
@@ -253,6 +263,7 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
         "elapsed_ms": round(float(answer.elapsed_ms), 1),
     }
     payload["comparison_note"] = COMPARISON_NOTE if payload["comparison"] else None
+    payload.update(page=answer.page, more=answer.more, sort=QuoteOrder(answer.order).value)
     return payload
 
 

@@ -15,7 +15,9 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.answers.citations import NEAREST_LABEL, NOT_ANSWERED, attribution_of, quote_link
+from assistant.answers.citations import (
+    NEAREST_LABEL, NO_MORE_QUOTES, NOT_ANSWERED, attribution_of, no_more_quotes, quote_link,
+)
 from assistant.ingest.outlets import cited_outlets, publisher_name
 from assistant.records import Answer, Quote
 
@@ -67,12 +69,16 @@ def answer_markdown(answer: Answer, *, link: str | None = None,
     if link:
         lines += [f"Asked at: <{link}>", ""]
     rows = export_rows(answer, app_link=app_link)
+    if not rows and no_more_quotes(answer):
+        lines.append(NO_MORE_QUOTES)
+        return "\n".join(lines) + "\n"
     if not rows:
         lines.append(NOT_ANSWERED)
         if answer.nearest:
             lines.append(f"({NEAREST_LABEL} They are not exported.)")
         return "\n".join(lines) + "\n"
-    for number, row in enumerate(rows, start=1):
+    numbers = [quote.marker or position for position, quote in enumerate(answer.quotes, start=1)]
+    for number, row in zip(numbers, rows):
         cites = f", citing {_md_escape(row.cites)}" if row.cites else ""
         where = f" <{row.link}>" if row.link else ""
         lines.append(f"{number}. “{_md_escape(row.quote)}” — {_md_escape(row.publisher)}{cites}, "

@@ -24,6 +24,10 @@ ANSWER_FIELDS = (
     ("comparison", "array", "Casualty figures grouped by outlet and date, when quotes come from several."),
     ("comparison_note", "string | null", "Caution to show with comparison: figures may be different events."),
     ("elapsed_ms", "number", "Time the server took to answer."),
+    ("page", "int", "The page of quotes (parameter page, default 1); markers continue from the earlier pages."),
+    ("more", "boolean", "True when page + 1 has further quotes that pass the same tests; false: "
+                        "none left (a page past the last has no quotes and says so in message)."),
+    ("sort", "string", "The order asked for: 'relevance' (default), 'date' (newest first), 'date-asc'."),
 )
 QUOTE_FIELDS = (
     ("text", "string", "The quoted words: exactly document.text[start:end]."),

@@ -50,7 +50,8 @@ def add_routes(app: FastAPI, service: "QAService") -> None:
         for item in asked:
             try:
                 answers.append((service.ask(item.question, sources=item.sources, since=item.since,
-                                            until=item.until), permalink(item)))
+                                            until=item.until, page=item.page, order=item.sort),
+                                permalink(item)))
             except QuestionError as error:
                 return JSONResponse({"error": str(error)}, status_code=400)
         base = str(request.base_url).rstrip("/")

@@ -160,6 +160,10 @@ class AskRequest(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Only these outlets (all when empty).")
     since: str | None = Field(default=None, description="Earliest publication date: YYYY-MM-DD, YYYY-MM or YYYY.")
     until: str | None = Field(default=None, description="Latest publication date, same forms.")
+    page: int = Field(default=1, description="Page of quotes, 1 to 10: page 2 holds the next quotes "
+                                             "for the same question (\"More results\"); see `more`.")
+    sort: str = Field(default="relevance", description="'relevance', 'date' (newest first) or "
+                                                       "'date-asc' (oldest first).")
 
 
 def static_text(name: str) -> str:
@@ -338,12 +342,13 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
         return JSONResponse({"error": message}, status_code=503, headers=busy_headers)
 
     async def answer(request: Request, question: str, sources: list[str], since: str | None,
-                     until: str | None) -> Response:
+                     until: str | None, page: int = 1, sort: str = "relevance") -> Response:
         started = time.monotonic()
         cancel = threading.Event()
 
         def work() -> Any:
-            return service.ask(question, sources=tuple(sources), since=since or None, until=until or None)
+            return service.ask(question, sources=tuple(sources), since=since or None, until=until or None,
+                               page=page, order=sort)
 
         try:
             future = asyncio.wrap_future(pool.submit(work, cancel))
@@ -376,16 +381,21 @@ def create_app(service: "QAService", *, server: ServerSettings, settings: Settin
                       question: str = Query(description="The question, at most 1,000 characters."),
                       sources: list[str] = Query(default=[], description="Only these outlets; repeat the parameter."),
                       since: str | None = Query(default=None, description="Earliest publication date."),
-                      until: str | None = Query(default=None, description="Latest publication date.")) -> Response:
+                      until: str | None = Query(default=None, description="Latest publication date."),
+                      page: int = Query(default=1, description="Page of quotes, 1 to 10: page 2 holds the "
+                                                               "next quotes (\"More results\"); see `more`."),
+                      sort: str = Query(default="relevance", description="'relevance', 'date' (newest "
+                                                                        "first) or 'date-asc' (oldest first).")
+                      ) -> Response:
         """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question,
         503 with Retry-After when the server is busy."""
-        return await answer(request, question, sources, since, until)
+        return await answer(request, question, sources, since, until, page, sort)
 
     @app.post("/api/ask", tags=["api"], summary="Answer a question (JSON body)")
     async def ask_post(request: Request, ask: AskRequest) -> Response:
         """The answer JSON of `conflict-qa ask --json`; 400 with {"error": ...} for a bad question,
         503 with Retry-After when the server is busy."""
-        return await answer(request, ask.question, ask.sources, ask.since, ask.until)
+        return await answer(request, ask.question, ask.sources, ask.since, ask.until, ask.page, ask.sort)
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, error: RequestValidationError) -> Response:
@@ -459,30 +469,35 @@ class ServeError(Exception):
     """The app cannot start (port taken, nothing to index); the message is one line."""
 
 
-def ensure_index(settings: Settings) -> str | None:
+def ensure_index(settings: Settings, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+                 default_index_dir: Path = DEFAULT_INDEX_DIR, **first_build: Any) -> str | None:
     """Build the default index from corpus/ when it is missing; returns a line saying so, or None.
 
     Only the default index folder is built on demand: a missing `--index` elsewhere
     is reported by `QAService` (IndexUnavailable) rather than silently created.
+    `first_build` (`size`, `embedder`) goes to `startup.build_first_slice`; `corpus_dir` and
+    `default_index_dir` default to corpus/ and index/ (tests point them at small data).
     """
     from assistant.index.store import current_version
 
     if current_version(Path(settings.index_dir)) is not None:
         return None
-    if Path(settings.index_dir).resolve() != DEFAULT_INDEX_DIR.resolve():
+    if Path(settings.index_dir).resolve() != Path(default_index_dir).resolve():
         return None
     from assistant.ingest.corpus import load_corpus
 
-    loaded = load_corpus([DEFAULT_CORPUS_DIR])
+    loaded = load_corpus([corpus_dir])
     if not loaded.documents:
-        raise ServeError(f"no index yet and {DEFAULT_CORPUS_DIR} has no readable documents to build one")
-    from assistant.web.startup import build_first_slice, first_slice
+        raise ServeError(f"no index yet and {corpus_dir} has no readable documents to build one")
+    from assistant.web.startup import FIRST_SLICE_DOCUMENTS, build_first_slice, first_slice
 
-    print(f"No index yet: indexing the newest {len(first_slice(loaded.documents)):,} of "
-          f"{len(loaded.documents):,} documents in {DEFAULT_CORPUS_DIR.name}/ first (once only; "
+    size = first_build.get("size", FIRST_SLICE_DOCUMENTS)
+    print(f"No index yet: indexing the newest {len(first_slice(loaded.documents, size)):,} of "
+          f"{len(loaded.documents):,} documents in {corpus_dir.name}/ first (once only; "
           "the rest follows in the background)...", file=sys.stderr, flush=True)
-    report = build_first_slice(loaded.documents, settings, progress=sys.stderr.isatty())
-    return (f"No index yet: built {settings.index_dir} from {DEFAULT_CORPUS_DIR.name}/ "
+    report = build_first_slice(loaded.documents, settings, progress=sys.stderr.isatty(), corpus_dir=corpus_dir,
+                               **first_build)
+    return (f"No index yet: built {settings.index_dir} from {corpus_dir.name}/ "
             f"({report.documents:,} document(s), {report.sentences:,} sentences).")
 
 

@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from assistant.records import Document
 from assistant.settings import DEFAULT_CORPUS_DIR, Settings
@@ -42,21 +43,27 @@ def pending(index_dir: Path) -> bool:
     return (Path(index_dir) / PENDING_MARKER).exists()
 
 
-def build_first_slice(documents: Sequence[Document], settings: Settings, *, progress: bool):
-    """Index the first slice; leave the marker when documents remain. Returns the build report."""
+def build_first_slice(documents: Sequence[Document], settings: Settings, *, progress: bool,
+                      size: int = FIRST_SLICE_DOCUMENTS, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+                      embedder: Any = None):
+    """Index the first slice (the newest `size` documents); leave the marker when documents remain.
+    Returns the build report. `embedder` (default: loaded by the build) embeds the texts."""
     from assistant.index.store import build_index
 
-    chosen = first_slice(documents)
+    chosen = first_slice(documents, size)
     if len(chosen) < len(documents):
         Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
         (Path(settings.index_dir) / PENDING_MARKER).write_text(
-            f"{len(documents) - len(chosen)} documents of {DEFAULT_CORPUS_DIR.name}/ still to index\n",
+            f"{len(documents) - len(chosen)} documents of {corpus_dir.name}/ still to index\n",
             encoding="utf-8")
-    return build_index(chosen, settings=settings, progress=progress)
+    options = {"embedder": embedder} if embedder is not None else {}
+    return build_index(chosen, settings=settings, progress=progress, **options)
 
 
-def complete_in_background(settings: Settings) -> threading.Thread | None:
-    """Start the build of the whole corpus/ when the marker says it is pending; None otherwise."""
+def complete_in_background(settings: Settings, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+                           embedder: Any = None) -> threading.Thread | None:
+    """Start the build of the whole `corpus_dir` (default corpus/) when the marker says it is
+    pending; None otherwise. `embedder` as for `build_first_slice`."""
     if not pending(settings.index_dir):
         return None
 
@@ -65,11 +72,12 @@ def complete_in_background(settings: Settings) -> threading.Thread | None:
         from assistant.ingest.corpus import load_corpus
 
         try:
-            documents = load_corpus([DEFAULT_CORPUS_DIR]).documents
-            print(f"Adding the rest of {DEFAULT_CORPUS_DIR.name}/ to the index in the background "
+            documents = load_corpus([corpus_dir]).documents
+            print(f"Adding the rest of {corpus_dir.name}/ to the index in the background "
                   f"({len(documents):,} documents in all); answers keep coming meanwhile.",
                   file=sys.stderr, flush=True)
-            report = build_index(documents, settings=settings, progress=sys.stderr.isatty())
+            options = {"embedder": embedder} if embedder is not None else {}
+            report = build_index(documents, settings=settings, progress=sys.stderr.isatty(), **options)
         except (IndexUnavailable, OSError) as error:
             print(f"error: the background index build stopped: {error}", file=sys.stderr, flush=True)
             return

@@ -16,21 +16,23 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 from urllib.parse import quote as url_quote
 from urllib.parse import urlsplit
 
 import gradio as gr
 
 from assistant.answers.citations import (
-    COMPARISON_NOTE, NEAREST_LABEL, NOT_ANSWERED, answer_to_json, attribution_of, comparison, http_url,
-    license_url, outcome_wording, quote_link,
+    COMPARISON_NOTE, NEAREST_LABEL, NO_MORE_QUOTES, NOT_ANSWERED, answer_to_json, attribution_of, comparison,
+    http_url, license_url, no_more_quotes, outcome_wording, quote_link,
 )
 from assistant.ingest.outlets import Credit, cited_outlets, publisher_name
 from assistant.records import Answer, Attribution, Quote
 from assistant.web.layout import (
-    AskedWith, answer_tools, conversation_links, date_problem, filter_chips, first_screen, permalink_fields,
-    without_chip,
+    SORT_LABELS, AskedWith, answer_tools, conversation_links, date_problem, filter_chips, first_screen,
+    permalink_fields, without_chip,
 )
+from assistant.web.timeline import render_timeline
 
 if TYPE_CHECKING:
     from assistant.service import QAService
@@ -41,6 +43,15 @@ APP_TITLE = "Ask the reporting"
 CHIP_CLICKS = ("element.addEventListener('click', (event) => { const chip = event.target.closest('.cqa-chip'); "
                "if (chip) trigger('click', {kind: chip.dataset.kind, value: chip.dataset.value}); });")
 """The filter chips' script: a click on a chip becomes the component's click event with what to remove."""
+PAGER_CLICKS = ("document.addEventListener('click', (event) => { const link = event.target.closest && "
+                "event.target.closest('#cqa-chat a.cqa-more, #cqa-chat a.cqa-sort'); if (!link) return; "
+                "event.preventDefault(); event.stopPropagation(); if (link.getAttribute('aria-busy')) return; "
+                "link.setAttribute('aria-busy', 'true'); "
+                "trigger('click', {query: new URL(link.href, location.href).search.slice(1)}); }, true);")
+""""More results" and the order links under an answer: a click becomes the pager component's click
+event carrying the link's permalink query to ask (without script the links open that permalink)."""
+EXAMPLES_WAIT_SECONDS = 20.0
+"""How long a page load waits for example questions still being checked (layout.first_screen)."""
 SOURCE_ROUTE = "/source"
 """The app route that shows a whole stored article (served by assistant/web/server.py)."""
 
@@ -264,10 +275,14 @@ def render_answer(answer: Answer) -> str:
     outlets disagree, then the sources. Not answered: a plain statement, then the
     closest passages labelled as not answering (wording from assistant.answers.citations).
     """
+    heading = _page_heading(answer)
     if answer.answered and answer.quotes:
         quotes = "".join(_blockquote(q, n, nearest=False) for q, n in numbered(answer.quotes))
-        return (f'<div class="cqa-answer">{quotes}{_comparison_table(answer)}'
+        return (f'<div class="cqa-answer">{heading}{quotes}{_comparison_table(answer)}{render_timeline(answer)}'
                 f'{_sources_list(answer.quotes, "Sources")}</div>')
+    if no_more_quotes(answer):
+        return (f'<div class="cqa-answer cqa-unanswered">{heading}'
+                f'<p class="cqa-notice cqa-no-more"><strong>{esc(NO_MORE_QUOTES)}</strong></p></div>')
     message, nearest_label = outcome_wording(answer)
     status = answer.outcome.value.replace("_", "-")
     notice = f'<p class="cqa-notice cqa-{status}"><strong>{esc(message or NOT_ANSWERED)}</strong></p>'
@@ -277,6 +292,28 @@ def render_answer(answer: Answer) -> str:
     return (f'<div class="cqa-answer cqa-unanswered">{notice}'
             f'<p class="cqa-heading">{esc(nearest_label or NEAREST_LABEL)}</p>'
             f'{nearest}{_sources_list(answer.nearest, "Where these passages come from")}</div>')
+
+
+ORDER_WORDS = {"date": "newest first", "date-asc": "oldest first"}
+
+
+def _page_heading(answer: Answer) -> str:
+    """ "More results: quotes 4-6 · newest first" above a later page or a re-ordered answer."""
+    order = ORDER_WORDS.get(str(getattr(answer.order, "value", answer.order)), "")
+    if answer.page <= 1 and not order:
+        return ""
+    parts = []
+    if answer.page > 1:
+        markers = [quote.marker for quote in answer.quotes if quote.marker]
+        if markers:
+            first, last = min(markers), max(markers)
+            parts.append(f"More results, page {answer.page}: quotes {first}–{last}" if last > first
+                         else f"More results, page {answer.page}: quote {first}")
+        else:
+            parts.append(f"More results, page {answer.page}")
+    if order:
+        parts.append(f"ordered by publication date, {order}")
+    return f'<p class="cqa-page-note">{esc(" · ".join(parts))}</p>'
 
 
 def render_question(question: str) -> str:
@@ -290,7 +327,7 @@ def render_refusal(message: str) -> str:
 
 
 def respond(service: QAService, question: str, sources: Sequence[str] | None,
-            since: str | None, until: str | None) -> str:
+            since: str | None, until: str | None, *, page: int = 1, sort: str = "relevance") -> str:
     """Ask `service` and render what comes back; bad input becomes a refusal message."""
     from assistant.service import QuestionError
 
@@ -298,12 +335,15 @@ def respond(service: QAService, question: str, sources: Sequence[str] | None,
     if problem:
         return render_refusal(problem)
     asked = AskedWith(question=(question or "").strip(), sources=tuple(sources or ()),
-                      since=(since or "").strip() or None, until=(until or "").strip() or None)
+                      since=(since or "").strip() or None, until=(until or "").strip() or None,
+                      page=page, sort=sort)
     try:
-        answer = service.ask(question, sources=asked.sources, since=asked.since, until=asked.until)
+        answer = service.ask(question, sources=asked.sources, since=asked.since, until=asked.until,
+                             page=page, order=sort)
     except QuestionError as error:
         return render_refusal(str(error))
-    return render_answer(answer) + answer_tools(asked)
+    return render_answer(answer) + answer_tools(asked, answered=answer.answered, more=answer.more,
+                                                shown=len(answer.quotes))
 
 
 def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
@@ -320,11 +360,11 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
         return gr.update(value="", interactive=False), history, text
 
     def add_answer(question: str, history: list[dict[str, Any]], sources: list[str] | None,
-                   since: str, until: str):
+                   since: str, until: str, *, page: int = 1, sort: str = "relevance"):
         if not question:
             return history
         try:
-            reply = respond(service, question, sources, since, until)
+            reply = respond(service, question, sources, since, until, page=page, sort=sort)
         except Exception:  # noqa: BLE001 - the reader gets one line, the server log the traceback
             logger.exception("answering %r failed", question[:200])
             reply = render_refusal("Something went wrong while answering. Please ask again.")
@@ -350,7 +390,7 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
         if asked is None:
             return (gr.update(),) * 7
         history = add_answer(asked.question, add_question(asked.question, [])[1], list(asked.sources),
-                             asked.since or "", asked.until or "")
+                             asked.since or "", asked.until or "", page=asked.page, sort=asked.sort)
         log = [] if "cqa-refusal" in str(history[-1].get("content", "")) else [asked]
         return (history, gr.update(value=list(asked.sources)), asked.since or None, asked.until or None,
                 log, conversation_links(log), asked.question if not log else "")
@@ -421,6 +461,7 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                             'format</a><a href="/examples/embed.html">Embed the chat in a page</a></nav>',
                             padding=False)
                 gr.HTML("", elem_id="cqa-script", padding=False, js_on_load=static_js("chat.js"))
+                pager = gr.HTML("", elem_id="cqa-pager-events", padding=False, js_on_load=PAGER_CLICKS)
             filters = (gr.Accordion("Filters", open=False, elem_classes="cqa-filters-compact",
                                     elem_id="cqa-filters") if compact
                        else gr.Column(scale=1, min_width=220, elem_classes="cqa-filters", elem_id="cqa-filters"))
@@ -453,6 +494,25 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                                 sources_value, since_value, until_value)
 
         chips.click(remove_chip, [sources, since, until], [sources, since, until], api_visibility="private")
+
+        def page_or_order(messages: list[dict[str, Any]], log: list[AskedWith], event: gr.EventData):
+            """ "More results" or an order link: the same question asked for that page or order,
+            answered as a new message (the filters it was asked with travel in the link)."""
+            data = getattr(event, "_data", None) or {}
+            asked = permalink_fields(parse_qsl(str(data.get("query", ""))[:4000]))
+            if asked is None:
+                return messages, messages, log, conversation_links(log)
+            what = (f"More results (page {asked.page})" if asked.page > 1
+                    else f"Order: {dict(SORT_LABELS).get(asked.sort, asked.sort)}")
+            messages = [*messages, {"role": "user", "content": render_question(f"{what}: {asked.question}")}]
+            messages = add_answer(asked.question, messages, list(asked.sources), asked.since or "",
+                                  asked.until or "", page=asked.page, sort=asked.sort)
+            if "cqa-refusal" not in str(messages[-1].get("content", "")):
+                log = [*log, asked]
+            return messages, messages, log, conversation_links(log)
+
+        pager.click(page_or_order, [history, asked_log], [chatbot, history, asked_log, conversation],
+                    api_visibility="private")
 
         def shown(messages: list[dict[str, Any]]):
             return messages, messages
@@ -493,9 +553,13 @@ def build_chat(service: QAService, *, compact: bool = False) -> gr.Blocks:
                     [chatbot, sources, since, until, asked_log, conversation, textbox, history],
                     api_visibility="private")
         # The index may have grown since start-up (the first start finishes it in the background).
-        blocks.load(lambda: gr.update(placeholder=f'<div class="cqa-empty">{first_screen(service).overview_html}</div>',
-                                      examples=[{"text": text} for text in first_screen(service).examples]),
-                    None, chatbot, api_visibility="private")
+        def refreshed_screen():
+            # A page opened while the examples are still being checked waits for them a little.
+            current = first_screen(service, wait_s=EXAMPLES_WAIT_SECONDS)
+            return gr.update(placeholder=f'<div class="cqa-empty">{current.overview_html}</div>',
+                             examples=[{"text": text} for text in current.examples])
+
+        blocks.load(refreshed_screen, None, chatbot, api_visibility="private")
         # The index may be rebuilt while the page is open: offer its current sources.
         blocks.load(lambda: gr.update(choices=service.sources()), None, sources,
                     api_visibility="private")

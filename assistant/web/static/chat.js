@@ -20,8 +20,9 @@
       if (!seen.has(answer)) { seen.add(answer); newest = answer; }
     });
     if (!newest) return;
-    // The bubble holding the answer: scroll its top (the first quote) to the top of the chat log.
-    var target = newest.querySelector("blockquote") || newest;
+    // The bubble holding the answer: scroll its top (the first quote, or the line saying which page
+    // or order it is) to the top of the chat log.
+    var target = newest.querySelector(".cqa-page-note, blockquote") || newest;
     var log = target.closest(".bubble-wrap") || target.closest("[role='log']");
     if (log) {
       var top = target.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop - 8;
