@@ -237,7 +237,13 @@ def _candidate_records(index: SearchIndex, ranking: Any, question: EvalQuestion,
     for position in order:
         row = int(ranking.candidates.rows[position])
         text = index.sentence_text(row)
+        doc = index.sentence_doc[row]
+        neighbours = [r for r in (row - 1, row, row + 1)
+                      if 0 <= r < len(index.sentence_doc) and index.sentence_doc[r] == doc]
         records.append({
+            "row": row,
+            # What a reading model sees: the title (attribution context) and the sentence with its neighbours.
+            "window": index.documents[doc].title + " | " + " ".join(index.sentence_text(r) for r in neighbours),
             "score": round(float(ranking.scores[position]), 4),
             "presence_features": [round(float(v), 4) for v in ranking.presence_features[position]],
             "own_evidence": round(float(ranking.own_evidence[position]), 4),

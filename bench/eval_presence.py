@@ -62,8 +62,9 @@ so full coverage counted *against* answering) and declined "How many people were
 Belgorod?" on a two-document index."""
 
 
-def fit_signed(inputs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic regression (L2 = 1 / (2 C n)) with each weight bounded to the sign in `SIGNS`."""
+def fit_signed(inputs: np.ndarray, labels: np.ndarray, *, names: tuple[str, ...] = PRESENCE_NAMES,
+               signs: dict[str, int] = SIGNS) -> tuple[np.ndarray, float]:
+    """Logistic regression (L2 = 1 / (2 C n)) with each weight of `names` bounded to its sign in `signs`."""
     from scipy.optimize import minimize
 
     count, size = inputs.shape
@@ -77,8 +78,8 @@ def fit_signed(inputs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, floa
         gradient = np.concatenate([inputs.T @ (p - y) / count + weights / (C * count), [np.mean(p - y)]])
         return value, gradient
 
-    bounds = [((0, None) if SIGNS.get(name) == 1 else (None, 0) if SIGNS.get(name) == -1 else (0, 0))
-              for name in PRESENCE_NAMES] + [(None, None)]
+    bounds = [((0, None) if signs.get(name) == 1 else (None, 0) if signs.get(name) == -1 else (0, 0))
+              for name in names] + [(None, None)]
     result = minimize(loss, np.zeros(size + 1), jac=True, method="L-BFGS-B", bounds=bounds)
     return result.x[:size], float(result.x[size])
 

@@ -124,6 +124,13 @@ def test_eval_command_on_a_tiny_squad_file(tmp_path):
     assert report["modes"]["hybrid"]["passage_recall@1"] == 1.0
     assert report["modes"]["bm25"]["passage_recall@5"] == 1.0
     assert len(details.read_text().splitlines()) == 5
+    # Each kept candidate carries the window a reading signal is fitted on: the title, then the
+    # sentence with its neighbours in the same paragraph, so "How long is the Nile?" keeps the
+    # 6,650 km sentence together with the sentence before it.
+    by_id = {record["question_id"]: record for record in map(json.loads, details.read_text().splitlines())}
+    windows = [c["window"] for c in by_id["n1"]["candidates"] if c["answer"]]
+    assert windows == ["Nile River | The Nile is a major north-flowing river in northeastern Africa. "
+                       "It is about 6,650 km long."]
     # The cached index is reused: a second run embeds nothing new and reports the same figures.
     again = CliRunner().invoke(main, ["eval", str(path), "--index", str(index_dir), "--json"])
     assert json.loads(again.output)["modes"] == report["modes"]
