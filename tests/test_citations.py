@@ -146,6 +146,10 @@ def test_each_outcome_has_a_status_and_message_in_json_and_text():
     assert "detail asked for" in payload["message"] and payload["message"] != "The corpus does not answer this question."
     assert payload["nearest_label"] == "Nearest passages on the topic; they do not give the detail asked for."
     assert "do not give the detail asked for" in render_text(missing)
+    assert "period" not in payload["message"]  # the question names no period
+    in_june = answer_to_json(Answer(question="How many children were killed in June 2025?", answered=False,
+                                    nearest=(nearest,), status=AnswerStatus.DETAIL_MISSING))
+    assert in_june["message"].endswith("(or none from the period asked).")
     vague = answer_to_json(Answer(question="What happened?", answered=False, status=AnswerStatus.TOO_VAGUE))
     assert vague["status"] == "too_vague" and vague["message"].startswith("Please be more specific")
     assert vague["nearest"] == [] and vague["nearest_label"] is None

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from assistant.answers import events
 from assistant.answers.figures import figure_json, figure_value
+from assistant.ingest.dates import question_dates
 from assistant.ingest.outlets import cited_outlets, publisher_name
 from assistant.records import Answer, AnswerStatus, Attribution, Quote, QuoteOrder, SourceRef
 
@@ -28,8 +29,9 @@ FRAGMENT_EDGE_WORDS = 5
 """Longer sentences become `textStart,textEnd`: this many words from each end."""
 NOT_ANSWERED = "The corpus does not answer this question."
 NEAREST_LABEL = "Closest passages found; they do not answer the question."
-DETAIL_MISSING = ("The reporting is about this, but no report gives the detail asked for"
-                  " (or none from the period asked).")
+DETAIL_MISSING = "The reporting is about this, but no report gives the detail asked for."
+DETAIL_MISSING_IN_PERIOD = ("The reporting is about this, but no report gives the detail asked for"
+                            " (or none from the period asked).")
 DETAIL_NEAREST_LABEL = "Nearest passages on the topic; they do not give the detail asked for."
 TOO_VAGUE = ("Please be more specific: name the place, the people, the event or the date you "
              "mean (e.g. \"Who attacked the Tishrin Dam?\").")
@@ -40,7 +42,8 @@ def outcome_wording(answer: Answer) -> tuple[str | None, str | None]:
     return {
         AnswerStatus.ANSWERED: (None, None),
         AnswerStatus.NOT_IN_CORPUS: (NOT_ANSWERED, NEAREST_LABEL),
-        AnswerStatus.DETAIL_MISSING: (DETAIL_MISSING, DETAIL_NEAREST_LABEL),
+        AnswerStatus.DETAIL_MISSING: (DETAIL_MISSING_IN_PERIOD if question_dates(answer.question)
+                                      else DETAIL_MISSING, DETAIL_NEAREST_LABEL),
         AnswerStatus.TOO_VAGUE: (TOO_VAGUE, None),
     }[answer.outcome]
 COMPARISON_NOTE = (
