@@ -73,6 +73,24 @@ def test_each_kind_of_decline_has_its_own_wording() -> None:
     assert "does not answer" not in vague
 
 
+def test_a_request_to_be_more_specific_has_no_copy_link_or_export_tools() -> None:
+    from assistant.records import AnswerStatus
+    from assistant.web.ui import respond
+
+    class Asked:
+        def __init__(self, status: AnswerStatus) -> None:
+            self.status = status
+
+        def ask(self, question, **_) -> Answer:
+            nearest = (make_quote(marker=0),) if self.status is AnswerStatus.DETAIL_MISSING else ()
+            return Answer(question=question, answered=False, nearest=nearest, status=self.status)
+
+    vague = respond(Asked(AnswerStatus.TOO_VAGUE), "Who is responsible?", None, None, None)
+    assert "Please be more specific" in vague and "cqa-tools" not in vague and "Link to this answer" not in vague
+    missing = respond(Asked(AnswerStatus.DETAIL_MISSING), "How many died?", None, None, None)
+    assert "Link to this answer" in missing  # a decline with nearest passages keeps its permalink
+
+
 def test_figures_are_compared_only_across_reports_of_one_event() -> None:
     killed = lambda low, start: (Figure(category="killed", low=low, high=low, start=start,  # noqa: E731
                                         end=start + len(str(low)) + 7),)

@@ -27,7 +27,7 @@ from assistant.answers.citations import (
     http_url, license_url, no_more_quotes, outcome_wording, quote_link,
 )
 from assistant.ingest.outlets import Credit, cited_outlets, publisher_name
-from assistant.records import Answer, Attribution, Quote
+from assistant.records import Answer, AnswerStatus, Attribution, Quote
 from assistant.web.layout import (
     SORT_LABELS, AskedWith, answer_tools, conversation_links, date_problem, filter_chips, first_screen,
     permalink_fields, without_chip,
@@ -342,6 +342,8 @@ def respond(service: QAService, question: str, sources: Sequence[str] | None,
                              page=page, order=sort)
     except QuestionError as error:
         return render_refusal(str(error))
+    if answer.outcome is AnswerStatus.TOO_VAGUE:
+        return render_answer(answer)  # nothing to copy, link or export: only the request to be specific
     return render_answer(answer) + answer_tools(asked, answered=answer.answered, more=answer.more,
                                                 shown=len(answer.quotes))
 
