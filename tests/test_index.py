@@ -8,7 +8,8 @@ import pytest
 
 from assistant.ingest.corpus import load_corpus
 from assistant.index.embedding import load_embedder
-from assistant.index.store import IndexUnavailable, build_index, current_version, index_statistics, load_index
+from assistant.index.build import build_index
+from assistant.index.store import IndexUnavailable, current_version, index_statistics, load_index
 from assistant.records import Document
 from assistant.settings import DEFAULT_CORPUS_DIR, Settings
 
@@ -268,7 +269,7 @@ def test_a_full_disk_while_writing_leaves_the_previous_index_and_no_folder(prist
     import errno
     import shutil
 
-    import assistant.index.store as store
+    import assistant.index.build as build
 
     index_dir = tmp_path / "index"
     shutil.copytree(pristine, index_dir)
@@ -277,7 +278,7 @@ def test_a_full_disk_while_writing_leaves_the_previous_index_and_no_folder(prist
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store.np, "savez", no_space)
+    monkeypatch.setattr(build.np, "savez", no_space)
     with pytest.raises(IndexUnavailable, match="cannot write the index .*disk is full.*unchanged"):
         build_index([document("c", "A new report.")], settings=Settings(index_dir=index_dir), embedder=embedder)
     assert current_version(index_dir) == live

@@ -44,7 +44,7 @@ def pending(index_dir: Path) -> bool:
 
 def build_first_slice(documents: Sequence[Document], settings: Settings, *, progress: bool):
     """Index the first slice; leave the marker when documents remain. Returns the build report."""
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     chosen = first_slice(documents)
     if len(chosen) < len(documents):
@@ -61,7 +61,8 @@ def complete_in_background(settings: Settings) -> threading.Thread | None:
         return None
 
     def run() -> None:
-        from assistant.index.store import IndexUnavailable, build_index
+        from assistant.index.build import build_index
+        from assistant.index.store import IndexUnavailable
         from assistant.ingest.corpus import load_corpus
 
         try:
