@@ -43,15 +43,15 @@ def test_every_stored_sentence_and_chunk_is_an_exact_slice(tmp_path, embedder):
     for position, doc in enumerate(index.documents):
         rows = np.flatnonzero(index.sentence_doc == position)
         assert "".join(index.sentence_text(r) for r in rows).replace(" ", "") == "".join(doc.text.split())
-    assert index.chunk_index.ntotal == len(index.chunk_doc)
-    assert index.sentence_index.ntotal == len(index.sentence_doc)
+    assert index.chunk_index.count == len(index.chunk_doc)
+    assert index.sentence_index.count == len(index.sentence_doc)
 
 
 def test_stored_vectors_are_the_model_embeddings(tmp_path, embedder):
     doc = document("a", "Five civilians were killed in shelling. Ten more were wounded.")
     build_index([doc], settings=Settings(index_dir=tmp_path), embedder=embedder)
     index = load_index(tmp_path)
-    stored = index.sentence_index.reconstruct(0)
+    stored = index.sentence_index.vectors[0]
     expected = embedder.encode(["Five civilians were killed in shelling."])[0]
     assert np.allclose(stored, expected, atol=1e-5)
 
@@ -86,9 +86,9 @@ def test_unchanged_rebuild_keeps_identical_vectors(tmp_path, embedder):
     a = document("a", "Shelling hit the market. Three people died.")
     b = document("b", "Drones struck a power plant overnight.")
     build_index([a, b], settings=settings, embedder=embedder)
-    before = load_index(tmp_path).sentence_index.reconstruct_n(0, 3)
+    before = np.array(load_index(tmp_path).sentence_index.vectors[:3])
     build_index([a, b, document("c", "New item.")], settings=settings, embedder=embedder)
-    after = load_index(tmp_path).sentence_index.reconstruct_n(0, 3)
+    after = np.array(load_index(tmp_path).sentence_index.vectors[:3])
     assert np.array_equal(before, after)
 
 

@@ -20,6 +20,7 @@ from assistant.index.format import (
     file_record, title_prefix,
 )
 from assistant.index.store import current_version, load_index, read_manifest
+from assistant.index.vectors import VectorIndex, choose_spec
 from assistant.records import Document
 from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
 
@@ -52,12 +53,13 @@ class _DocumentRows:
     sentence_vectors: np.ndarray
 
 
-def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _DocumentRows]]:
-    """Per document id of the live index: (content hash, rows), for reuse by an incremental build."""
+def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _DocumentRows]], dict[str, VectorIndex]]:
+    """Per document id of the live index: (content hash, rows), for reuse by an incremental build;
+    and the live vector indexes by name, whose trained quantizers an update reuses."""
     from assistant.ingest.chunking import SPLITTER_VERSION
 
     if current_version(index_dir) is None:
-        return {}
+        return {}, {}
     manifest = read_manifest(index_dir)
     if manifest.model != model:
         raise IndexUnavailable(
@@ -65,7 +67,7 @@ def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _Documen
             "rebuild it with `--full` or pass `--model` to match"
         )
     if manifest.splitter != SPLITTER_VERSION:
-        return {}  # spans cut by another splitter version: every document is split and embedded again
+        return {}, {}  # spans cut by another splitter version: every document is split and embedded again
     loaded = load_index(index_dir)
     chunk_vectors = loaded.chunk_vectors()
     sentence_vectors = loaded.sentence_vectors()
@@ -86,7 +88,7 @@ def _previous_rows(index_dir: Path, model: str) -> dict[str, tuple[str, _Documen
                 sentence_vectors=sentence_vectors[s0:s1],
             ),
         )
-    return rows
+    return rows, {"chunks": loaded.chunk_index, "sentences": loaded.sentence_index}
 
 
 def build_index(
@@ -117,7 +119,7 @@ def build_index(
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
-        previous = {} if full else _previous_rows(index_dir, settings.model)
+        previous, trained = ({}, {}) if full else _previous_rows(index_dir, settings.model)
         changed = [d for d in documents if previous.get(d.id, ("",))[0] != d.content_hash]
         if changed and embedder is None:
             if load_embedder is None:
@@ -143,7 +145,7 @@ def build_index(
             model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
             try:
                 counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension,
-                                        model_languages=model_languages)
+                                        model_languages=model_languages, trained=trained)
             except OSError as error:
                 raise _write_failed(index_dir, error) from error
         else:
@@ -226,10 +228,13 @@ def _embed_documents(changed, *, embedder, settings, progress, chunker, split_do
 
 
 def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: int,
-                   model_languages: str = "") -> tuple[int, int]:
-    """Write a complete new version beside the live one, then switch CURRENT to it atomically."""
+                   model_languages: str = "", trained: dict[str, VectorIndex] | None = None) -> tuple[int, int]:
+    """Write a complete new version beside the live one, then switch CURRENT to it atomically.
+
+    Each vector index's kind is chosen by its row count (`vectors.choose_spec`); when the
+    live index has the same kind, its trained quantizers are reused (no k-means on update).
+    """
     import bm25s
-    import faiss
 
     from assistant.ingest.chunking import SPLITTER_VERSION
 
@@ -248,13 +253,16 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
         sentence_doc=sentence_doc, sentence_start=sentences[:, 0], sentence_end=sentences[:, 1],
         sentence_chunk=sentence_chunk,
     )
+    specs = {}
     for name, vectors in (
-        ("chunks.faiss", np.concatenate([r.chunk_vectors for r in ordered])),
-        ("sentences.faiss", np.concatenate([r.sentence_vectors for r in ordered])),
+        ("chunks", np.concatenate([r.chunk_vectors for r in ordered])),
+        ("sentences", np.concatenate([r.sentence_vectors for r in ordered])),
     ):
-        flat = faiss.IndexFlatIP(dimension)
-        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(flat, str(folder / name))
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
+        vector_index = VectorIndex.build(vectors, choose_spec(len(vectors), dimension),
+                                         trained=(trained or {}).get(name))
+        vector_index.save(folder, name)
+        specs[name] = vector_index.spec.to_json()
     chunk_texts = [
         f"{title_prefix(documents[d])}\n{documents[d].text[s:e]}" for d, s, e in zip(chunk_doc, chunks[:, 0], chunks[:, 1])
     ]
@@ -274,7 +282,7 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         files={path.relative_to(folder).as_posix(): file_record(path)
                for path in sorted(folder.rglob("*")) if path.is_file()},
-        splitter=SPLITTER_VERSION, model_languages=model_languages,
+        splitter=SPLITTER_VERSION, model_languages=model_languages, vectors=specs,
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
     sync_tree(folder)

@@ -10,8 +10,10 @@ Layout of an index folder:
                          splitter version, per-document content hashes
         documents.jsonl  every document with its text and metadata
         spans.npz        chunk and sentence offsets into the document texts
-        chunks.faiss     chunk vectors (inner product over L2-normalised rows = cosine)
+        chunks.faiss     chunk vectors (inner product over L2-normalised rows = cosine); the
+                         FAISS kind is chosen by size (index/vectors.py) and named in the manifest
         sentences.faiss  sentence vectors
+        *.vectors.npy    for IVF-PQ kinds only: the exact float32 rows, memory-mapped to re-rank
         bm25_chunks/     BM25 over title + chunk text
         bm25_sentences/  BM25 over sentence text
 
@@ -57,6 +59,9 @@ class Manifest:
     """chunking.SPLITTER_VERSION at build time; when it differs, a build re-splits every document."""
     model_languages: str = ""
     """Languages the model covers ("en", "all", "en,fr"); "" (older indexes): known per model name."""
+    vectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per vector index ("chunks", "sentences"): its `index.vectors.VectorSpec` (kind, FAISS factory
+    string, nprobe, re-rank depth). Absent in older indexes: flat."""
 
 
 def bm25_tokens(texts: Sequence[str]) -> list[list[str]]:

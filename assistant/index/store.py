@@ -17,6 +17,7 @@ from assistant.index.format import (  # noqa: F401 - the format's names callers 
     FORMAT_VERSION, MAX_POINTER_BYTES, POINTER, SPAN_ARRAYS, VERSION_PREFIX, IndexUnavailable, Manifest,
     bm25_tokens, chunk_embedding_input, document_from_record, file_record, title_prefix, valid_version_name,
 )
+from assistant.index.vectors import VectorIndex, VectorSpec
 from assistant.records import Document
 
 
@@ -34,8 +35,8 @@ class LoadedIndex:
     sentence_start: np.ndarray
     sentence_end: np.ndarray
     sentence_chunk: np.ndarray
-    chunk_index: Any
-    sentence_index: Any
+    chunk_index: VectorIndex
+    sentence_index: VectorIndex
     chunk_bm25: Any
     sentence_bm25: Any
 
@@ -47,17 +48,11 @@ class LoadedIndex:
 
     def chunk_vectors(self) -> np.ndarray:
         """The stored chunk vectors as an (n, dimension) float32 array."""
-        return _stored_vectors(self.chunk_index)
+        return self.chunk_index.vectors
 
     def sentence_vectors(self) -> np.ndarray:
         """The stored sentence vectors as an (n, dimension) float32 array."""
-        return _stored_vectors(self.sentence_index)
-
-
-def _stored_vectors(faiss_index: Any) -> np.ndarray:
-    if faiss_index.ntotal == 0:
-        return np.zeros((0, faiss_index.d), dtype=np.float32)
-    return np.ascontiguousarray(faiss_index.reconstruct_n(0, faiss_index.ntotal), dtype=np.float32)
+        return self.sentence_index.vectors
 
 
 # ---------------------------------------------------------------- reading
@@ -150,6 +145,11 @@ def _read_documents(folder: Path) -> tuple[Document, ...]:
     return tuple(documents)
 
 
+def vector_spec(manifest: Manifest, name: str) -> VectorSpec:
+    """The stored kind of vector index `name` ("chunks", "sentences"); flat for older indexes."""
+    return VectorSpec(**manifest.vectors[name]) if name in manifest.vectors else VectorSpec()
+
+
 def check_files(folder: Path, manifest: Manifest, *, checksums: bool = True) -> list[str]:
     """What does not match the manifest's file records: missing files, sizes, checksums
     (`checksums=False` compares sizes only)."""
@@ -180,10 +180,10 @@ def check_counts(index: LoadedIndex) -> list[str]:
     for kind, arrays in spans.items():
         if any(len(array) != expected[kind] for array in arrays):
             problems.append(f"spans.npz {kind} rows do not match the manifest's {expected[kind]:,}")
-        if vectors[kind].ntotal != expected[kind]:
-            problems.append(f"{kind}s.faiss holds {vectors[kind].ntotal:,} vectors, the manifest says {expected[kind]:,}")
-        if vectors[kind].d != manifest.dimension:
-            problems.append(f"{kind}s.faiss has dimension {vectors[kind].d}, the manifest says {manifest.dimension}")
+        if vectors[kind].count != expected[kind]:
+            problems.append(f"{kind}s.faiss holds {vectors[kind].count:,} vectors, the manifest says {expected[kind]:,}")
+        if vectors[kind].dimension != manifest.dimension:
+            problems.append(f"{kind}s.faiss has dimension {vectors[kind].dimension}, the manifest says {manifest.dimension}")
     if problems:
         return problems
     for doc, start, end, name in ((index.chunk_doc, index.chunk_start, index.chunk_end, "chunk"),
@@ -212,7 +212,6 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     without (load average 20 on 2 cores); `verify` checks the same and more.
     """
     import bm25s
-    import faiss
 
     index_dir = Path(index_dir)
     # CURRENT is read once, so a build switching it meanwhile cannot mix two versions.
@@ -231,8 +230,8 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
             chunk_doc=spans["chunk_doc"], chunk_start=spans["chunk_start"], chunk_end=spans["chunk_end"],
             sentence_doc=spans["sentence_doc"], sentence_start=spans["sentence_start"],
             sentence_end=spans["sentence_end"], sentence_chunk=spans["sentence_chunk"],
-            chunk_index=faiss.read_index(str(folder / "chunks.faiss")),
-            sentence_index=faiss.read_index(str(folder / "sentences.faiss")),
+            chunk_index=VectorIndex.load(folder, "chunks", vector_spec(manifest, "chunks")),
+            sentence_index=VectorIndex.load(folder, "sentences", vector_spec(manifest, "sentences")),
             chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks")),
             sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences")),
         )
