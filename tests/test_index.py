@@ -295,3 +295,21 @@ def test_the_manifest_records_every_file_and_verify_checks_them(pristine):
     assert set(manifest.files) == stored
     report = verify_index(pristine)
     assert report["ok"] is True and report["files"] == len(stored) and report["problems"] == []
+
+
+def test_term_ids_are_stored_at_build_and_match_the_texts(tmp_path, embedder):
+    from assistant.index.store import bm25_tokens
+    from assistant.index.terms import TermSets, computed_terms
+
+    documents = [document("a", "Shelling hit the market in Kharkiv. Three people died in the shelling."),
+                 document("b", "Drones struck a power plant overnight.")]
+    build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
+    index = load_index(tmp_path)
+    assert index.terms is not None and isinstance(index.terms.sentence_ids, np.memmap)
+    texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
+    expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
+    assert index.terms.vocabulary == expected.vocabulary
+    assert np.allclose(index.terms.idf, expected.idf)
+    stored = TermSets(index.terms.sentence_indptr, index.terms.sentence_ids)
+    words = {number: word for word, number in index.terms.vocabulary.items()}
+    assert {words[t] for t in stored[1]} == set(bm25_tokens(["Three people died in the shelling."])[0])

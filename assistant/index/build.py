@@ -20,6 +20,7 @@ from assistant.index.format import (
     file_record, title_prefix,
 )
 from assistant.index.store import current_version, load_index, read_manifest
+from assistant.index.terms import save_terms, term_arrays
 from assistant.index.vectors import VectorIndex, choose_spec
 from assistant.records import Document
 from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
@@ -267,10 +268,12 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
         f"{title_prefix(documents[d])}\n{documents[d].text[s:e]}" for d, s, e in zip(chunk_doc, chunks[:, 0], chunks[:, 1])
     ]
     sentence_texts = [documents[d].text[s:e] for d, s, e in zip(sentence_doc, sentences[:, 0], sentences[:, 1])]
-    for name, texts in (("bm25_chunks", chunk_texts), ("bm25_sentences", sentence_texts)):
+    sentence_tokens = bm25_tokens(sentence_texts)
+    for name, tokens in (("bm25_chunks", bm25_tokens(chunk_texts)), ("bm25_sentences", sentence_tokens)):
         retriever = bm25s.BM25()
-        retriever.index(bm25_tokens(texts), show_progress=False)
+        retriever.index(tokens, show_progress=False)
         retriever.save(str(folder / name))
+    save_terms(folder, term_arrays(sentence_tokens, bm25_tokens([document.title for document in documents])))
     with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
         for document in documents:
             handle.write(json.dumps({**asdict(document), "content_hash": document.content_hash}, ensure_ascii=False, default=str))

@@ -17,6 +17,7 @@ from assistant.index.format import (  # noqa: F401 - the format's names callers 
     FORMAT_VERSION, MAX_POINTER_BYTES, POINTER, SPAN_ARRAYS, VERSION_PREFIX, IndexUnavailable, Manifest,
     bm25_tokens, chunk_embedding_input, document_from_record, file_record, title_prefix, valid_version_name,
 )
+from assistant.index.terms import TermArrays, load_terms
 from assistant.index.vectors import VectorIndex, VectorSpec
 from assistant.records import Document
 
@@ -39,6 +40,8 @@ class LoadedIndex:
     sentence_index: VectorIndex
     chunk_bm25: Any
     sentence_bm25: Any
+    terms: TermArrays | None = None
+    """Term ids per sentence and title (memory-mapped); None for indexes stored without them."""
 
     def chunk_text(self, row: int) -> str:
         return self.documents[self.chunk_doc[row]].text[self.chunk_start[row]:self.chunk_end[row]]
@@ -234,6 +237,7 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
             sentence_index=VectorIndex.load(folder, "sentences", vector_spec(manifest, "sentences")),
             chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks")),
             sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences")),
+            terms=load_terms(folder),
         )
     except Exception as error:  # noqa: BLE001 - any damage to stored files is one line, never a crash
         raise _damaged(index_dir, f"{type(error).__name__}: {error}") from error

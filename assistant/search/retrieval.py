@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.index.terms import BigramSets, TermSets, computed_terms
 from assistant.ingest.outlets import document_outlets, outlet_choices, outlet_key, outlet_keys
 
 DENSE_DEPTH = 256
@@ -93,10 +94,10 @@ class SearchIndex:
     sentence_search: Any
     chunk_bm25: Any
     sentence_bm25: Any
-    chunk_sentences: tuple[np.ndarray, ...]
-    sentence_terms: tuple[frozenset[int], ...]
-    sentence_bigrams: tuple[frozenset[tuple[int, int]], ...]
-    title_terms: tuple[frozenset[int], ...]
+    chunk_sentences: Sequence[np.ndarray]
+    sentence_terms: Sequence[frozenset[int]]
+    sentence_bigrams: Sequence[frozenset[tuple[int, int]]]
+    title_terms: Sequence[frozenset[int]]
     vocabulary: dict[str, int]
     term_idf: np.ndarray
     doc_day: np.ndarray
@@ -111,27 +112,21 @@ class SearchIndex:
 def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
     """Everything retrieval needs from a `LoadedIndex`, computed once per load.
 
-    `tokenize` is `index.bm25_tokens`, so sentence terms match the BM25 index.
+    Arrays the loaded index holds are used as they are (vectors, spans, stored term
+    ids); `tokenize` (`index.bm25_tokens`) is needed only for an index stored
+    without term ids, so that sentence terms match the BM25 index.
     """
     documents = loaded.documents
-    sentence_texts = [loaded.sentence_text(row) for row in range(len(loaded.sentence_doc))]
-    vocabulary: dict[str, int] = {}
-    sentence_ids = [[vocabulary.setdefault(token, len(vocabulary)) for token in tokens]
-                    for tokens in tokenize(sentence_texts)]
-    sentence_terms = tuple(frozenset(ids) for ids in sentence_ids)
-    sentence_bigrams = tuple(frozenset(zip(ids, ids[1:])) for ids in sentence_ids)
-    title_terms = tuple(
-        frozenset(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
-        for tokens in tokenize([document.title for document in documents])
-    )
-    document_frequency = np.zeros(len(vocabulary), dtype=np.float64)
-    for terms in sentence_terms:
-        document_frequency[list(terms)] += 1
-    total = max(len(sentence_terms), 1)
-    term_idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
-    order = np.argsort(loaded.sentence_chunk, kind="stable")
-    bounds = np.searchsorted(loaded.sentence_chunk[order], np.arange(len(loaded.chunk_doc) + 1))
-    chunk_sentences = tuple(order[bounds[i]:bounds[i + 1]] for i in range(len(loaded.chunk_doc)))
+    terms = loaded.terms
+    if terms is None:
+        terms = computed_terms([loaded.sentence_text(row) for row in range(len(loaded.sentence_doc))],
+                               [document.title for document in documents], tokenize)
+    sentence_terms = TermSets(terms.sentence_indptr, terms.sentence_ids)
+    sentence_bigrams = BigramSets(terms.sentence_indptr, terms.sentence_ids)
+    title_terms = TermSets(terms.title_indptr, terms.title_ids)
+    vocabulary = terms.vocabulary
+    term_idf = terms.idf
+    chunk_sentences = RowGroups(loaded.sentence_chunk, len(loaded.chunk_doc))
     doc_day = np.array([
         dt.date.fromisoformat(document.published).toordinal() if _is_iso(document.published) else -1
         for document in documents
@@ -150,6 +145,22 @@ def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
         vocabulary=vocabulary, term_idf=term_idf, doc_day=doc_day, doc_outlets=doc_outlets,
         outlets=outlet_choices(documents),
     )
+
+
+class RowGroups(Sequence[np.ndarray]):
+    """`groups[i]`: the rows whose `keys` value is i (sentences of chunk i), ascending."""
+
+    def __init__(self, keys: np.ndarray, count: int) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.bounds = np.searchsorted(np.asarray(keys)[self.order], np.arange(count + 1))
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def __getitem__(self, group):  # type: ignore[override]
+        if isinstance(group, slice):
+            return [self[i] for i in range(*group.indices(len(self)))]
+        return self.order[self.bounds[group]:self.bounds[group + 1]]
 
 
 def _is_iso(value: str | None) -> bool:
