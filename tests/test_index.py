@@ -313,3 +313,22 @@ def test_term_ids_are_stored_at_build_and_match_the_texts(tmp_path, embedder):
     stored = TermSets(index.terms.sentence_indptr, index.terms.sentence_ids)
     words = {number: word for word, number in index.terms.vocabulary.items()}
     assert {words[t] for t in stored[1]} == set(bm25_tokens(["Three people died in the shelling."])[0])
+
+
+def test_term_arrays_that_disagree_with_the_manifest_are_refused(pristine, tmp_path):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine, index_dir)
+    import json
+
+    from assistant.index.store import file_record
+
+    indptr = _live(index_dir) / "terms" / "sentence_indptr.npy"
+    np.save(indptr, np.load(indptr)[:-1])
+    manifest_path = _live(index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["terms/sentence_indptr.npy"] = file_record(indptr)  # files that match their records
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="sentence_indptr does not match the manifest"):
+        load_index(index_dir)

@@ -187,6 +187,7 @@ def check_counts(index: LoadedIndex) -> list[str]:
             problems.append(f"{kind}s.faiss holds {vectors[kind].count:,} vectors, the manifest says {expected[kind]:,}")
         if vectors[kind].dimension != manifest.dimension:
             problems.append(f"{kind}s.faiss has dimension {vectors[kind].dimension}, the manifest says {manifest.dimension}")
+    problems += _check_terms(index.terms, manifest)
     if problems:
         return problems
     for doc, start, end, name in ((index.chunk_doc, index.chunk_start, index.chunk_end, "chunk"),
@@ -202,6 +203,20 @@ def check_counts(index: LoadedIndex) -> list[str]:
     if len(index.sentence_chunk) and (index.sentence_chunk.min() < 0 or index.sentence_chunk.max() >= manifest.chunks):
         problems.append("spans.npz sentence chunks are out of range")
     return problems
+
+
+def _check_terms(terms: TermArrays | None, manifest: Manifest) -> list[str]:
+    if terms is None:
+        return []
+    for name, indptr, ids, rows in (("sentence", terms.sentence_indptr, terms.sentence_ids, manifest.sentences),
+                                    ("title", terms.title_indptr, terms.title_ids, manifest.documents)):
+        if len(indptr) != rows + 1 or indptr[0] != 0 or indptr[-1] != len(ids) or np.any(np.diff(indptr) < 0):
+            return [f"terms/{name}_indptr does not match the manifest's {rows:,} rows"]
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(terms.vocabulary)):
+            return [f"terms/{name}_ids are out of the vocabulary's range"]
+    if len(terms.idf) != len(terms.vocabulary):
+        return ["terms/idf does not match the vocabulary"]
+    return []
 
 
 def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
