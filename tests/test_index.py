@@ -332,3 +332,24 @@ def test_term_arrays_that_disagree_with_the_manifest_are_refused(pristine, tmp_p
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexUnavailable, match="sentence_indptr does not match the manifest"):
         load_index(index_dir)
+
+
+def test_a_large_bulk_array_is_size_checked_at_load_and_fully_checked_by_verify(pristine, tmp_path, monkeypatch):
+    import shutil
+
+    import assistant.index.store as store
+    from assistant.index.store import verify_index
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine, index_dir)
+    vectors = _live(index_dir) / "sentences.faiss"
+    data = bytearray(vectors.read_bytes())
+    data[-8] ^= 1
+    vectors.write_bytes(bytes(data))
+    monkeypatch.setattr(store, "LOAD_CHECKSUM_MAX_BYTES", 16)  # every bulk file counts as large
+    load_index(index_dir)  # sizes match: the load does not read the array through
+    assert "sentences.faiss does not match its checksum" in verify_index(index_dir)["problems"]
+    documents = _live(index_dir) / "documents.jsonl"
+    documents.write_text(documents.read_text().replace("Kharkiv", "Kharkov"))
+    with pytest.raises(IndexUnavailable, match="documents.jsonl does not match its checksum"):
+        load_index(index_dir)  # the quoted words are always checked in full
