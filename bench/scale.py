@@ -94,11 +94,12 @@ def make_model(folder: Path) -> Path:
     return folder
 
 
-def questions(count: int) -> list[str]:
+def questions(count: int, seed: int = 2) -> list[str]:
+    """SQuAD v1.1 dev questions; seed 2 for the reported figures (nprobe was chosen with seed 1)."""
     squad = json.loads(gzip.open(SQUAD).read())
     asked = [qa["question"] for article in squad["data"] for paragraph in article["paragraphs"]
              for qa in paragraph["qas"]]
-    return random.Random(1).sample(asked, count)
+    return random.Random(seed).sample(asked, count)
 
 
 # ---------------------------------------------------------------- steps, each in its own process

@@ -30,7 +30,7 @@ def test_small_collections_are_flat_and_large_ones_ivf_pq_recorded_by_factory_st
     assert choose_spec(FLAT_MAX_ROWS, 384) == VectorSpec()
     large = choose_spec(1_000_000, 384)
     assert large.kind == "ivfpq" and large.factory == "IVF2048,PQ192x4fs"
-    assert large.nprobe == 128 and large.rerank >= 20
+    assert large.nprobe == 512 and large.rerank >= 20
 
 
 def test_flat_search_is_exact_and_a_filter_never_returns_a_disallowed_row():
