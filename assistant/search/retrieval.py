@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from assistant.index.terms import BigramSets, TermSets, computed_terms
-from assistant.ingest.outlets import document_outlets, outlet_choices, outlet_key, outlet_keys
+from assistant.ingest.outlets import document_outlets, outlet_key, outlet_keys
 
 DENSE_DEPTH = 256
 """Rows asked of each candidate list (dense and BM25) per query, before any deepening."""
@@ -103,6 +103,9 @@ class SearchIndex:
     doc_day: np.ndarray
     doc_outlets: tuple[frozenset[str], ...]
     outlets: tuple[str, ...]
+    outlet_groups: tuple[frozenset[str], ...] = ()
+    """The distinct outlet-key sets; `doc_outlet_group[d]` is document d's (filters test each set once)."""
+    doc_outlet_group: np.ndarray | None = None
 
     def sentence_text(self, row: int) -> str:
         document = self.documents[self.sentence_doc[row]]
@@ -131,7 +134,23 @@ def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
         dt.date.fromisoformat(document.published).toordinal() if _is_iso(document.published) else -1
         for document in documents
     ], dtype=np.int64)
-    doc_outlets = tuple(frozenset(outlet_key(o) for o in document_outlets(d)) for d in documents)
+    # Archives repeat a few hundred outlet combinations: each is normalised once.
+    combinations: dict[tuple[Any, ...], int] = {}
+    shown: list[tuple[str, ...]] = []
+    doc_outlet_group = np.empty(len(documents), dtype=np.int32)
+    for position, document in enumerate(documents):
+        key = (document.publisher, document.source, tuple(cite.name for cite in document.cites))
+        group = combinations.get(key)
+        if group is None:
+            group = combinations[key] = len(shown)
+            shown.append(document_outlets(document))
+        doc_outlet_group[position] = group
+    outlet_groups = tuple(frozenset(outlet_key(name) for name in names) for names in shown)
+    doc_outlets = tuple(outlet_groups[group] for group in doc_outlet_group.tolist())
+    first_shown: dict[str, str] = {}
+    for names in shown:
+        for name in names:
+            first_shown.setdefault(outlet_key(name), name)
     return SearchIndex(
         documents=documents,
         chunk_doc=loaded.chunk_doc, chunk_start=loaded.chunk_start, chunk_end=loaded.chunk_end,
@@ -143,7 +162,8 @@ def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
         chunk_sentences=chunk_sentences, sentence_terms=sentence_terms,
         sentence_bigrams=sentence_bigrams, title_terms=title_terms,
         vocabulary=vocabulary, term_idf=term_idf, doc_day=doc_day, doc_outlets=doc_outlets,
-        outlets=outlet_choices(documents),
+        outlets=tuple(sorted(first_shown.values(), key=str.casefold)),
+        outlet_groups=outlet_groups, doc_outlet_group=doc_outlet_group,
     )
 
 
@@ -176,7 +196,11 @@ def document_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
     mask = np.ones(len(index.documents), dtype=bool)
     if filters.sources:
         wanted = outlet_keys(source for source in filters.sources if source.strip())
-        mask &= np.array([bool(outlets & wanted) for outlets in index.doc_outlets], dtype=bool)
+        if index.doc_outlet_group is not None:
+            matching = np.array([bool(outlets & wanted) for outlets in index.outlet_groups], dtype=bool)
+            mask &= matching[index.doc_outlet_group]
+        else:
+            mask &= np.array([bool(outlets & wanted) for outlets in index.doc_outlets], dtype=bool)
     if filters.since is not None:
         mask &= index.doc_day >= filters.since.toordinal()
     if filters.until is not None:
