@@ -353,3 +353,23 @@ def test_a_large_bulk_array_is_size_checked_at_load_and_fully_checked_by_verify(
     documents.write_text(documents.read_text().replace("Kharkiv", "Kharkov"))
     with pytest.raises(IndexUnavailable, match="documents.jsonl does not match its checksum"):
         load_index(index_dir)  # the quoted words are always checked in full
+
+
+def test_an_update_reuses_stored_terms_that_match_tokenising_again(tmp_path, embedder):
+    from assistant.index.store import bm25_tokens
+    from assistant.index.terms import computed_terms
+
+    settings = Settings(index_dir=tmp_path)
+    first = [document("a", "Shelling hit the market in Kharkiv. Three people died in the shelling."),
+             document("b", "Drones struck a power plant overnight.")]
+    build_index(first, settings=settings, embedder=embedder)
+    second = [first[0], document("b", "Drones struck a dam at dawn. Floods followed."),
+              document("c", "Talks resumed in Geneva on Monday.")]
+    build_index(second, settings=settings, embedder=embedder)
+    index = load_index(tmp_path)
+    texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
+    expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
+    assert index.terms.vocabulary == expected.vocabulary
+    assert np.array_equal(index.terms.sentence_ids, expected.sentence_ids)
+    assert np.array_equal(index.terms.sentence_indptr, expected.sentence_indptr)
+    assert index.sentence_bm25.get_scores(["kharkiv"]).argmax() == 0

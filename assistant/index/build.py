@@ -9,7 +9,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from assistant.index.format import (
     file_record, title_prefix,
 )
 from assistant.index.store import current_version, load_index, read_manifest
-from assistant.index.terms import save_terms, term_arrays
+from assistant.index.terms import TermArrays, save_terms, term_arrays
 from assistant.index.vectors import VectorIndex, choose_spec
 from assistant.records import Document
 from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
@@ -54,13 +54,24 @@ class _DocumentRows:
     sentence_vectors: np.ndarray
 
 
-def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _DocumentRows]], dict[str, VectorIndex]]:
+@dataclass(frozen=True, kw_only=True)
+class _Reuse:
+    """What an update takes from the live version besides each document's rows: its vector
+    indexes (trained quantizers) and its stored sentence term ids (no re-tokenising)."""
+
+    vector_indexes: dict[str, VectorIndex] = field(default_factory=dict)
+    terms: TermArrays | None = None
+    sentence_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Document id -> its (first, end) sentence rows in the live version."""
+
+
+def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _DocumentRows]], _Reuse]:
     """Per document id of the live index: (content hash, rows), for reuse by an incremental build;
-    and the live vector indexes by name, whose trained quantizers an update reuses."""
+    and what else of the live version an update reuses."""
     from assistant.ingest.chunking import SPLITTER_VERSION
 
     if current_version(index_dir) is None:
-        return {}, {}
+        return {}, _Reuse()
     manifest = read_manifest(index_dir)
     if manifest.model != model:
         raise IndexUnavailable(
@@ -68,7 +79,7 @@ def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _D
             "rebuild it with `--full` or pass `--model` to match"
         )
     if manifest.splitter != SPLITTER_VERSION:
-        return {}, {}  # spans cut by another splitter version: every document is split and embedded again
+        return {}, _Reuse()  # spans cut by another splitter version: every document is split and embedded again
     loaded = load_index(index_dir)
     chunk_vectors = loaded.chunk_vectors()
     sentence_vectors = loaded.sentence_vectors()
@@ -89,7 +100,10 @@ def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _D
                 sentence_vectors=sentence_vectors[s0:s1],
             ),
         )
-    return rows, {"chunks": loaded.chunk_index, "sentences": loaded.sentence_index}
+    return rows, _Reuse(vector_indexes={"chunks": loaded.chunk_index, "sentences": loaded.sentence_index},
+                        terms=loaded.terms,
+                        sentence_rows={document.id: (int(sentence_bounds[position]), int(sentence_bounds[position + 1]))
+                                       for position, document in enumerate(loaded.documents)})
 
 
 def build_index(
@@ -120,7 +134,7 @@ def build_index(
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
-        previous, trained = ({}, {}) if full else _previous_rows(index_dir, settings.model)
+        previous, reuse = ({}, _Reuse()) if full else _previous_rows(index_dir, settings.model)
         changed = [d for d in documents if previous.get(d.id, ("",))[0] != d.content_hash]
         if changed and embedder is None:
             if load_embedder is None:
@@ -140,13 +154,15 @@ def build_index(
         recorded_languages = _recorded_languages(index_dir, settings.model)
         model_languages = _model_languages(settings, recorded_languages)
         if changed or full or set(previous) != new_ids or model_languages != recorded_languages:
+            unchanged = set()
             for document in documents:
                 if document.id not in rows:
                     rows[document.id] = previous[document.id][1]
+                    unchanged.add(document.id)
             model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
             try:
                 counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension,
-                                        model_languages=model_languages, trained=trained)
+                                        model_languages=model_languages, reuse=reuse, unchanged=unchanged)
             except OSError as error:
                 raise _write_failed(index_dir, error) from error
         else:
@@ -229,11 +245,13 @@ def _embed_documents(changed, *, embedder, settings, progress, chunker, split_do
 
 
 def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: int,
-                   model_languages: str = "", trained: dict[str, VectorIndex] | None = None) -> tuple[int, int]:
+                   model_languages: str = "", reuse: _Reuse | None = None,
+                   unchanged: set[str] = frozenset()) -> tuple[int, int]:
     """Write a complete new version beside the live one, then switch CURRENT to it atomically.
 
     Each vector index's kind is chosen by its row count (`vectors.choose_spec`); when the
-    live index has the same kind, its trained quantizers are reused (no k-means on update).
+    live index has the same kind, its trained quantizers are reused (no k-means on update);
+    the `unchanged` documents' sentence terms are read from the live version's term ids.
     """
     import bm25s
 
@@ -261,14 +279,14 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
     ):
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
         vector_index = VectorIndex.build(vectors, choose_spec(len(vectors), dimension),
-                                         trained=(trained or {}).get(name))
+                                         trained=(reuse or _Reuse()).vector_indexes.get(name))
         vector_index.save(folder, name)
         specs[name] = vector_index.spec.to_json()
     chunk_texts = [
         f"{title_prefix(documents[d])}\n{documents[d].text[s:e]}" for d, s, e in zip(chunk_doc, chunks[:, 0], chunks[:, 1])
     ]
     sentence_texts = [documents[d].text[s:e] for d, s, e in zip(sentence_doc, sentences[:, 0], sentences[:, 1])]
-    sentence_tokens = bm25_tokens(sentence_texts)
+    sentence_tokens = _sentence_tokens(documents, sentence_doc, sentence_texts, reuse or _Reuse(), unchanged)
     for name, tokens in (("bm25_chunks", bm25_tokens(chunk_texts)), ("bm25_sentences", sentence_tokens)):
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
@@ -293,6 +311,31 @@ def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: i
     replace_file(index_dir / POINTER, folder.name + "\n")
     _remove_old_versions(index_dir, keep={folder.name, previous_version})
     return len(chunk_doc), len(sentence_doc)
+
+
+def _sentence_tokens(documents: Sequence[Document], sentence_doc: np.ndarray, sentence_texts: list[str],
+                     reuse: _Reuse, unchanged: set[str]) -> list[list[str]]:
+    """BM25 tokens of every sentence: read back from the live term ids for unchanged documents,
+    tokenised for the others (the same tokens: same text, same splitter, same tokenizer)."""
+    bounds = np.searchsorted(sentence_doc, np.arange(len(documents) + 1))
+    tokens: list[list[str]] = [[] for _ in sentence_texts]
+    fresh: list[int] = []
+    terms = reuse.terms
+    words = list(terms.vocabulary) if terms is not None else []
+    for position, document in enumerate(documents):
+        start, end = int(bounds[position]), int(bounds[position + 1])
+        live = reuse.sentence_rows.get(document.id) if document.id in unchanged else None
+        if terms is None or live is None or live[1] - live[0] != end - start:
+            fresh.extend(range(start, end))
+            continue
+        ids = terms.sentence_ids[terms.sentence_indptr[live[0]]:terms.sentence_indptr[live[1]]].tolist()
+        cuts = (terms.sentence_indptr[live[0]:live[1] + 1] - terms.sentence_indptr[live[0]]).tolist()
+        for offset in range(end - start):
+            tokens[start + offset] = [words[i] for i in ids[cuts[offset]:cuts[offset + 1]]]
+    if fresh:
+        for row, row_tokens in zip(fresh, bm25_tokens([sentence_texts[row] for row in fresh])):
+            tokens[row] = row_tokens
+    return tokens
 
 
 def _readable_version(index_dir: Path) -> str | None:
