@@ -260,8 +260,8 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
             sentence_end=spans["sentence_end"], sentence_chunk=spans["sentence_chunk"],
             chunk_index=VectorIndex.load(folder, "chunks", vector_spec(manifest, "chunks")),
             sentence_index=VectorIndex.load(folder, "sentences", vector_spec(manifest, "sentences")),
-            chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks")),
-            sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences")),
+            chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks"), mmap=True),
+            sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences"), mmap=True),
             terms=load_terms(folder),
         )
     except Exception as error:  # noqa: BLE001 - any damage to stored files is one line, never a crash
