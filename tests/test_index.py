@@ -132,6 +132,7 @@ def test_statistics_count_each_outlet_of_a_joined_source(tmp_path, embedder):
     summary = index_statistics(tmp_path)
     assert summary["sources"] == {"AP": 2, "Reuters": 1}
     assert summary["published"] == {"first": "2025-01-18", "last": "2025-01-18", "undated": 0}
+    assert summary["vectors"] == {"chunks": "Flat", "sentences": "Flat"}  # the kind each index was built as
 
 
 def test_a_damaged_index_is_a_clear_error(tmp_path, embedder):

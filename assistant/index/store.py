@@ -348,6 +348,7 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         "languages": dict(sorted(languages.items(), key=lambda item: (-item[1], item[0]))),
         "model_languages": manifest.model_languages or None,
         "splitter": manifest.splitter or None,
+        "vectors": {name: vector_spec(manifest, name).factory for name in ("chunks", "sentences")},
         "published": {"first": dates[0] if dates else None, "last": dates[-1] if dates else None,
                       "undated": len(documents) - len(dates)},
         "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
