@@ -90,7 +90,7 @@ def build(corpus_paths: tuple[Path, ...], index_dir: Path, model: str | None, fu
           max_document_mb: float, model_languages: str | None, ray_address: str | None, as_json: bool) -> None:
     """Build or update the index from the corpus (only changed documents are embedded)."""
     from assistant.ingest.corpus import load_corpus
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     settings = Settings(index_dir=index_dir, model=model_for(index_dir, model), max_document_mb=max_document_mb,
                         model_languages=model_languages)
@@ -363,7 +363,7 @@ def eval_command(file: Path, index_dir: Path | None, model: str | None, limit: i
         embedder = load_embedder(model)
         settings = Settings(index_dir=plan.index_dir, model=model)
         if plan.documents:
-            from assistant.index.store import build_index
+            from assistant.index.build import build_index
 
             build_index(plan.documents, settings=settings, embedder=embedder, progress=sys.stderr.isatty())
         service = QAService(settings, embedder=embedder)
@@ -450,7 +450,7 @@ def _fetch_round(urls: list[str], corpus_dir: Path, settings: Settings, fetch_se
     """
     from assistant.ingest.corpus import load_corpus
     from assistant.ingest.feeds import fetch_sources
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     report = fetch_sources(urls, corpus_dir, settings=fetch_settings, on_result=on_result)
     if not update_index:

@@ -47,7 +47,7 @@ QUESTIONS = ROOT / "bench" / "data" / "conflict_questions.jsonl"
 
 
 def build(documents, index_dir: Path, embedder) -> None:
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     build_index(documents, settings=Settings(index_dir=index_dir), embedder=embedder, progress=False)
 

@@ -56,7 +56,7 @@ def embedder():
 
 
 def build(name: str, documents) -> Path:
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
     from assistant.settings import Settings
 
     index_dir = _WORK / name

@@ -8,7 +8,8 @@ import pytest
 
 from assistant.ingest.corpus import load_corpus
 from assistant.index.embedding import load_embedder
-from assistant.index.store import IndexUnavailable, build_index, current_version, index_statistics, load_index
+from assistant.index.build import build_index
+from assistant.index.store import IndexUnavailable, current_version, index_statistics, load_index
 from assistant.records import Document
 from assistant.settings import DEFAULT_CORPUS_DIR, Settings
 
@@ -42,15 +43,15 @@ def test_every_stored_sentence_and_chunk_is_an_exact_slice(tmp_path, embedder):
     for position, doc in enumerate(index.documents):
         rows = np.flatnonzero(index.sentence_doc == position)
         assert "".join(index.sentence_text(r) for r in rows).replace(" ", "") == "".join(doc.text.split())
-    assert index.chunk_index.ntotal == len(index.chunk_doc)
-    assert index.sentence_index.ntotal == len(index.sentence_doc)
+    assert index.chunk_index.count == len(index.chunk_doc)
+    assert index.sentence_index.count == len(index.sentence_doc)
 
 
 def test_stored_vectors_are_the_model_embeddings(tmp_path, embedder):
     doc = document("a", "Five civilians were killed in shelling. Ten more were wounded.")
     build_index([doc], settings=Settings(index_dir=tmp_path), embedder=embedder)
     index = load_index(tmp_path)
-    stored = index.sentence_index.reconstruct(0)
+    stored = index.sentence_index.vectors[0]
     expected = embedder.encode(["Five civilians were killed in shelling."])[0]
     assert np.allclose(stored, expected, atol=1e-5)
 
@@ -85,9 +86,9 @@ def test_unchanged_rebuild_keeps_identical_vectors(tmp_path, embedder):
     a = document("a", "Shelling hit the market. Three people died.")
     b = document("b", "Drones struck a power plant overnight.")
     build_index([a, b], settings=settings, embedder=embedder)
-    before = load_index(tmp_path).sentence_index.reconstruct_n(0, 3)
+    before = np.array(load_index(tmp_path).sentence_index.vectors[:3])
     build_index([a, b, document("c", "New item.")], settings=settings, embedder=embedder)
-    after = load_index(tmp_path).sentence_index.reconstruct_n(0, 3)
+    after = np.array(load_index(tmp_path).sentence_index.vectors[:3])
     assert np.array_equal(before, after)
 
 
@@ -131,6 +132,7 @@ def test_statistics_count_each_outlet_of_a_joined_source(tmp_path, embedder):
     summary = index_statistics(tmp_path)
     assert summary["sources"] == {"AP": 2, "Reuters": 1}
     assert summary["published"] == {"first": "2025-01-18", "last": "2025-01-18", "undated": 0}
+    assert summary["vectors"] == {"chunks": "Flat", "sentences": "Flat"}  # the kind each index was built as
 
 
 def test_a_damaged_index_is_a_clear_error(tmp_path, embedder):
@@ -268,7 +270,7 @@ def test_a_full_disk_while_writing_leaves_the_previous_index_and_no_folder(prist
     import errno
     import shutil
 
-    import assistant.index.store as store
+    import assistant.index.build as build
 
     index_dir = tmp_path / "index"
     shutil.copytree(pristine, index_dir)
@@ -277,7 +279,7 @@ def test_a_full_disk_while_writing_leaves_the_previous_index_and_no_folder(prist
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store.np, "savez", no_space)
+    monkeypatch.setattr(build.np, "savez", no_space)
     with pytest.raises(IndexUnavailable, match="cannot write the index .*disk is full.*unchanged"):
         build_index([document("c", "A new report.")], settings=Settings(index_dir=index_dir), embedder=embedder)
     assert current_version(index_dir) == live
@@ -294,3 +296,81 @@ def test_the_manifest_records_every_file_and_verify_checks_them(pristine):
     assert set(manifest.files) == stored
     report = verify_index(pristine)
     assert report["ok"] is True and report["files"] == len(stored) and report["problems"] == []
+
+
+def test_term_ids_are_stored_at_build_and_match_the_texts(tmp_path, embedder):
+    from assistant.index.store import bm25_tokens
+    from assistant.index.terms import TermSets, computed_terms
+
+    documents = [document("a", "Shelling hit the market in Kharkiv. Three people died in the shelling."),
+                 document("b", "Drones struck a power plant overnight.")]
+    build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
+    index = load_index(tmp_path)
+    assert index.terms is not None and isinstance(index.terms.sentence_ids, np.memmap)
+    texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
+    expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
+    assert index.terms.vocabulary == expected.vocabulary
+    assert np.allclose(index.terms.idf, expected.idf)
+    stored = TermSets(index.terms.sentence_indptr, index.terms.sentence_ids)
+    words = {number: word for word, number in index.terms.vocabulary.items()}
+    assert {words[t] for t in stored[1]} == set(bm25_tokens(["Three people died in the shelling."])[0])
+
+
+def test_term_arrays_that_disagree_with_the_manifest_are_refused(pristine, tmp_path):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine, index_dir)
+    import json
+
+    from assistant.index.store import file_record
+
+    indptr = _live(index_dir) / "terms" / "sentence_indptr.npy"
+    np.save(indptr, np.load(indptr)[:-1])
+    manifest_path = _live(index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["terms/sentence_indptr.npy"] = file_record(indptr)  # files that match their records
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="sentence_indptr does not match the manifest"):
+        load_index(index_dir)
+
+
+def test_a_large_bulk_array_is_size_checked_at_load_and_fully_checked_by_verify(pristine, tmp_path, monkeypatch):
+    import shutil
+
+    import assistant.index.store as store
+    from assistant.index.store import verify_index
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine, index_dir)
+    vectors = _live(index_dir) / "sentences.faiss"
+    data = bytearray(vectors.read_bytes())
+    data[-8] ^= 1
+    vectors.write_bytes(bytes(data))
+    monkeypatch.setattr(store, "LOAD_CHECKSUM_MAX_BYTES", 16)  # every bulk file counts as large
+    load_index(index_dir)  # sizes match: the load does not read the array through
+    assert "sentences.faiss does not match its checksum" in verify_index(index_dir)["problems"]
+    documents = _live(index_dir) / "documents.jsonl"
+    documents.write_text(documents.read_text().replace("Kharkiv", "Kharkov"))
+    with pytest.raises(IndexUnavailable, match="documents.jsonl does not match its checksum"):
+        load_index(index_dir)  # the quoted words are always checked in full
+
+
+def test_an_update_reuses_stored_terms_that_match_tokenising_again(tmp_path, embedder):
+    from assistant.index.store import bm25_tokens
+    from assistant.index.terms import computed_terms
+
+    settings = Settings(index_dir=tmp_path)
+    first = [document("a", "Shelling hit the market in Kharkiv. Three people died in the shelling."),
+             document("b", "Drones struck a power plant overnight.")]
+    build_index(first, settings=settings, embedder=embedder)
+    second = [first[0], document("b", "Drones struck a dam at dawn. Floods followed."),
+              document("c", "Talks resumed in Geneva on Monday.")]
+    build_index(second, settings=settings, embedder=embedder)
+    index = load_index(tmp_path)
+    texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
+    expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
+    assert index.terms.vocabulary == expected.vocabulary
+    assert np.array_equal(index.terms.sentence_ids, expected.sentence_ids)
+    assert np.array_equal(index.terms.sentence_indptr, expected.sentence_indptr)
+    assert index.sentence_bm25.get_scores(["kharkiv"]).argmax() == 0

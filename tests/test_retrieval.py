@@ -116,3 +116,26 @@ def test_source_filter_matches_the_publisher_or_any_cited_outlet(attributed_inde
 def test_source_choices_are_publishers_and_cited_outlets_once(attributed_index):
     assert attributed_index.outlets == ("AFP", "Al Arabiya", "France 24", "SOHR", "Wikinews",
                                         "Wikipedia, Portal:Current events")
+
+
+def test_passage_candidates_deepen_until_the_fused_top_is_the_exhaustive_one(index):
+    from assistant.search.retrieval import bm25_scores, passage_candidates
+
+    query_vector = index.chunk_vectors[3] * 0.5 + index.chunk_vectors[0] * 0.5
+    query_vector = query_vector / np.linalg.norm(query_vector)
+    bm25 = bm25_scores(index.chunk_bm25, ["school", "strike"], len(index.chunk_doc))
+    everything = np.ones(len(index.chunk_doc), dtype=bool)
+    exhaustive = fuse(PassageScores(dense=(index.chunk_vectors @ query_vector).astype(np.float32),
+                                    bm25=bm25, allowed=everything))
+    rows, cosines = passage_candidates(index, query_vector, bm25, everything, need=3, depth=1)
+    assert 3 <= len(rows) < len(index.chunk_doc) or len(rows) == len(index.chunk_doc)
+    dense = np.zeros(len(index.chunk_doc), dtype=np.float32)
+    dense[rows] = cosines
+    allowed = np.zeros(len(index.chunk_doc), dtype=bool)
+    allowed[rows] = True
+    candidates = fuse(PassageScores(dense=dense, bm25=bm25, allowed=allowed))
+    assert top_rows(candidates, 3).tolist() == top_rows(exhaustive, 3).tolist()
+
+
+def test_top_rows_breaks_ties_by_row():
+    assert top_rows(np.array([0.5, 0.9, 0.5, 0.5, 0.1]), 3).tolist() == [1, 0, 2]

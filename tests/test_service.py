@@ -286,7 +286,7 @@ def test_a_repaired_index_makes_the_service_healthy_again(tmp_path):
 
     import assistant.service as service_module
     from answers_support import NEWS, build, embedder
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
     from assistant.service import QAService
     from assistant.settings import Settings
 

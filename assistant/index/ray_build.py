@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.index.store import _DocumentRows, chunk_embedding_input
+from assistant.index.build import _DocumentRows
+from assistant.index.format import chunk_embedding_input
 from assistant.records import Document
 
 ACTOR_START_TIMEOUT_S = 600
@@ -46,7 +47,7 @@ def split_and_embed(documents: Sequence[Document], *, embedder: Any, chunker: An
                     batch_size: int) -> tuple[dict[str, _DocumentRows], int]:
     """Spans and vectors of `documents` (one batch), and how many distinct texts were embedded.
 
-    The same inputs as the local build (`store._embed_documents`): the title line plus each
+    The same inputs as the local build (`build._embed_documents`): the title line plus each
     chunk, and each sentence; a text repeated within the batch is embedded once.
     """
     inputs: dict[str, int] = {}
@@ -146,7 +147,7 @@ class RayUnavailable(Exception):
 
 @dataclass(kw_only=True)
 class RayEmbedStage:
-    """`build_index(embed_stage=...)`: the arguments and result of `store._embed_documents`, on Ray.
+    """`build_index(embed_stage=...)`: the arguments and result of `build._embed_documents`, on Ray.
 
     Ray starts (or is connected to, at `address`) on the first call; `close` shuts down
     what was started. `actors` (default: one per CPU, or per GPU) sizes the pool. The

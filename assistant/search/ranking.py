@@ -309,10 +309,10 @@ def rank_sentences(
     sentences that are about the question (`date_preferred`) are `preferred` (shown first). `model` defaults to the shipped `ranker.json`.
     """
     model = model or default_model()
-    scores = score_passages(index, query_vector, query_tokens, filters)
+    in_range_docs = date_matches(index, date_ranges) if date_ranges else None
+    scores = score_passages(index, query_vector, query_tokens, filters, also_documents=in_range_docs)
     fused = fuse(scores, method or FusionMethod.WEIGHTED)
     passage_rows = top_rows(fused, passages)
-    in_range_docs = date_matches(index, date_ranges) if date_ranges else None
     if in_range_docs is not None and in_range_docs.any():
         dated = np.where(in_range_docs[index.chunk_doc], fused, -np.inf)
         seen = set(passage_rows.tolist())

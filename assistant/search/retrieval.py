@@ -1,10 +1,12 @@
 """Finding passages and candidate sentences: dense + BM25 scores, fused, filtered.
 
 Pure computation over arrays prepared once from a loaded index (`prepare`):
-every function takes a `SearchIndex` and query arrays and returns records. The
-corpora this serves hold up to some hundred thousand spans, so scores are
-computed exhaustively (one matrix-vector product, one sparse BM25 pass); that
-keeps filters exact, with no top-k cut that a filter could empty.
+every function takes a `SearchIndex` and query arrays and returns records.
+Dense candidates come from the vector index's top k (`index/vectors.py`), with
+the filters passed to it as an ID selector, so a filter never empties the list;
+BM25 scores every row (one sparse pass) and adds its own top k. On an exact
+(flat) index the candidate lists are deepened until the best `EXACT_TOP` fused
+passages provably equal those of scoring every passage (`passage_candidates`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.ingest.outlets import document_outlets, outlet_choices, outlet_key, outlet_keys
+from assistant.index.terms import BigramSets, TermSets, computed_terms
+from assistant.ingest.outlets import document_outlets, outlet_key, outlet_keys
 
+DENSE_DEPTH = 256
+"""Rows asked of each candidate list (dense and BM25) per query, before any deepening."""
+EXACT_TOP = 20
+"""On a flat index, the best this many fused passages are the exhaustive ones (evaluation reads
+recall@20); deeper rows of `fuse` are exact only when they were candidates."""
 RRF_K = 60
 """Reciprocal rank fusion constant (Cormack, Clarke & Buettcher 2009, k=60)."""
 DENSE_WEIGHT = 1.0
@@ -64,6 +72,8 @@ class SearchFilters:
 class SearchIndex:
     """The arrays retrieval and ranking need, derived once from a `LoadedIndex`.
 
+    `chunk_vectors` / `sentence_vectors` are the loaded index's own rows (a view or a
+    memory map, not a copy); `chunk_search` / `sentence_search` its `VectorIndex`es.
     `sentence_terms[i]` is the set of BM25 term ids of sentence i and
     `sentence_bigrams[i]` its pairs of consecutive terms; `term_idf`
     their inverse document frequency over sentences; `doc_day` the published
@@ -80,17 +90,22 @@ class SearchIndex:
     sentence_chunk: np.ndarray
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    chunk_search: Any
+    sentence_search: Any
     chunk_bm25: Any
     sentence_bm25: Any
-    chunk_sentences: tuple[np.ndarray, ...]
-    sentence_terms: tuple[frozenset[int], ...]
-    sentence_bigrams: tuple[frozenset[tuple[int, int]], ...]
-    title_terms: tuple[frozenset[int], ...]
+    chunk_sentences: Sequence[np.ndarray]
+    sentence_terms: Sequence[frozenset[int]]
+    sentence_bigrams: Sequence[frozenset[tuple[int, int]]]
+    title_terms: Sequence[frozenset[int]]
     vocabulary: dict[str, int]
     term_idf: np.ndarray
     doc_day: np.ndarray
     doc_outlets: tuple[frozenset[str], ...]
     outlets: tuple[str, ...]
+    outlet_groups: tuple[frozenset[str], ...] = ()
+    """The distinct outlet-key sets; `doc_outlet_group[d]` is document d's (filters test each set once)."""
+    doc_outlet_group: np.ndarray | None = None
 
     def sentence_text(self, row: int) -> str:
         document = self.documents[self.sentence_doc[row]]
@@ -100,44 +115,72 @@ class SearchIndex:
 def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
     """Everything retrieval needs from a `LoadedIndex`, computed once per load.
 
-    `tokenize` is `index.bm25_tokens`, so sentence terms match the BM25 index.
+    Arrays the loaded index holds are used as they are (vectors, spans, stored term
+    ids); `tokenize` (`index.bm25_tokens`) is needed only for an index stored
+    without term ids, so that sentence terms match the BM25 index.
     """
     documents = loaded.documents
-    sentence_texts = [loaded.sentence_text(row) for row in range(len(loaded.sentence_doc))]
-    vocabulary: dict[str, int] = {}
-    sentence_ids = [[vocabulary.setdefault(token, len(vocabulary)) for token in tokens]
-                    for tokens in tokenize(sentence_texts)]
-    sentence_terms = tuple(frozenset(ids) for ids in sentence_ids)
-    sentence_bigrams = tuple(frozenset(zip(ids, ids[1:])) for ids in sentence_ids)
-    title_terms = tuple(
-        frozenset(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
-        for tokens in tokenize([document.title for document in documents])
-    )
-    document_frequency = np.zeros(len(vocabulary), dtype=np.float64)
-    for terms in sentence_terms:
-        document_frequency[list(terms)] += 1
-    total = max(len(sentence_terms), 1)
-    term_idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
-    order = np.argsort(loaded.sentence_chunk, kind="stable")
-    bounds = np.searchsorted(loaded.sentence_chunk[order], np.arange(len(loaded.chunk_doc) + 1))
-    chunk_sentences = tuple(order[bounds[i]:bounds[i + 1]] for i in range(len(loaded.chunk_doc)))
+    terms = loaded.terms
+    if terms is None:
+        terms = computed_terms([loaded.sentence_text(row) for row in range(len(loaded.sentence_doc))],
+                               [document.title for document in documents], tokenize)
+    sentence_terms = TermSets(terms.sentence_indptr, terms.sentence_ids)
+    sentence_bigrams = BigramSets(terms.sentence_indptr, terms.sentence_ids)
+    title_terms = TermSets(terms.title_indptr, terms.title_ids)
+    vocabulary = terms.vocabulary
+    term_idf = terms.idf
+    chunk_sentences = RowGroups(loaded.sentence_chunk, len(loaded.chunk_doc))
     doc_day = np.array([
         dt.date.fromisoformat(document.published).toordinal() if _is_iso(document.published) else -1
         for document in documents
     ], dtype=np.int64)
-    doc_outlets = tuple(frozenset(outlet_key(o) for o in document_outlets(d)) for d in documents)
+    # Archives repeat a few hundred outlet combinations: each is normalised once.
+    combinations: dict[tuple[Any, ...], int] = {}
+    shown: list[tuple[str, ...]] = []
+    doc_outlet_group = np.empty(len(documents), dtype=np.int32)
+    for position, document in enumerate(documents):
+        key = (document.publisher, document.source, tuple(cite.name for cite in document.cites))
+        group = combinations.get(key)
+        if group is None:
+            group = combinations[key] = len(shown)
+            shown.append(document_outlets(document))
+        doc_outlet_group[position] = group
+    outlet_groups = tuple(frozenset(outlet_key(name) for name in names) for names in shown)
+    doc_outlets = tuple(outlet_groups[group] for group in doc_outlet_group.tolist())
+    first_shown: dict[str, str] = {}
+    for names in shown:
+        for name in names:
+            first_shown.setdefault(outlet_key(name), name)
     return SearchIndex(
         documents=documents,
         chunk_doc=loaded.chunk_doc, chunk_start=loaded.chunk_start, chunk_end=loaded.chunk_end,
         sentence_doc=loaded.sentence_doc, sentence_start=loaded.sentence_start,
         sentence_end=loaded.sentence_end, sentence_chunk=loaded.sentence_chunk,
         chunk_vectors=loaded.chunk_vectors(), sentence_vectors=loaded.sentence_vectors(),
+        chunk_search=loaded.chunk_index, sentence_search=loaded.sentence_index,
         chunk_bm25=loaded.chunk_bm25, sentence_bm25=loaded.sentence_bm25,
         chunk_sentences=chunk_sentences, sentence_terms=sentence_terms,
         sentence_bigrams=sentence_bigrams, title_terms=title_terms,
         vocabulary=vocabulary, term_idf=term_idf, doc_day=doc_day, doc_outlets=doc_outlets,
-        outlets=outlet_choices(documents),
+        outlets=tuple(sorted(first_shown.values(), key=str.casefold)),
+        outlet_groups=outlet_groups, doc_outlet_group=doc_outlet_group,
     )
+
+
+class RowGroups(Sequence[np.ndarray]):
+    """`groups[i]`: the rows whose `keys` value is i (sentences of chunk i), ascending."""
+
+    def __init__(self, keys: np.ndarray, count: int) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.bounds = np.searchsorted(np.asarray(keys)[self.order], np.arange(count + 1))
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def __getitem__(self, group):  # type: ignore[override]
+        if isinstance(group, slice):
+            return [self[i] for i in range(*group.indices(len(self)))]
+        return self.order[self.bounds[group]:self.bounds[group + 1]]
 
 
 def _is_iso(value: str | None) -> bool:
@@ -153,7 +196,11 @@ def document_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
     mask = np.ones(len(index.documents), dtype=bool)
     if filters.sources:
         wanted = outlet_keys(source for source in filters.sources if source.strip())
-        mask &= np.array([bool(outlets & wanted) for outlets in index.doc_outlets], dtype=bool)
+        if index.doc_outlet_group is not None:
+            matching = np.array([bool(outlets & wanted) for outlets in index.outlet_groups], dtype=bool)
+            mask &= matching[index.doc_outlet_group]
+        else:
+            mask &= np.array([bool(outlets & wanted) for outlets in index.doc_outlets], dtype=bool)
     if filters.since is not None:
         mask &= index.doc_day >= filters.since.toordinal()
     if filters.until is not None:
@@ -176,7 +223,8 @@ def bm25_scores(retriever: Any, query_tokens: Sequence[str], size: int) -> np.nd
 
 @dataclass(frozen=True, kw_only=True)
 class PassageScores:
-    """Per-chunk scores for one query; `allowed` is False for filtered-out chunks."""
+    """Per-chunk scores for one query; `allowed` is False for filtered-out chunks and for
+    chunks in neither candidate list (their `dense` is 0: not computed)."""
 
     dense: np.ndarray
     bm25: np.ndarray
@@ -184,12 +232,58 @@ class PassageScores:
 
 
 def score_passages(index: SearchIndex, query_vector: np.ndarray, query_tokens: Sequence[str],
-                   filters: SearchFilters = SearchFilters()) -> PassageScores:
-    """Dense cosine and BM25 for every chunk, and which chunks the filters allow."""
-    dense = index.chunk_vectors @ query_vector if len(index.chunk_vectors) else np.zeros(0, np.float32)
-    bm25 = bm25_scores(index.chunk_bm25, query_tokens, len(index.chunk_doc))
+                   filters: SearchFilters = SearchFilters(), *,
+                   also_documents: np.ndarray | None = None) -> PassageScores:
+    """Candidate chunks for the query under `filters`, with their dense cosine; BM25 of every chunk.
+
+    `also_documents` (boolean per document) adds the best candidates among those documents'
+    chunks too (a date the question names), searched with that narrower selector.
+    """
+    count = len(index.chunk_doc)
+    bm25 = bm25_scores(index.chunk_bm25, query_tokens, count)
     allowed = document_mask(index, filters)[index.chunk_doc]
-    return PassageScores(dense=dense.astype(np.float32), bm25=bm25, allowed=allowed)
+    dense = np.zeros(count, dtype=np.float32)
+    candidate = np.zeros(count, dtype=bool)
+    masks = [allowed]
+    if also_documents is not None and also_documents.any():
+        masks.append(allowed & also_documents[index.chunk_doc])
+    for mask in masks:
+        rows, cosines = passage_candidates(index, query_vector, bm25, mask)
+        dense[rows] = cosines
+        candidate[rows] = True
+    return PassageScores(dense=dense, bm25=bm25, allowed=allowed & candidate)
+
+
+def passage_candidates(index: SearchIndex, query_vector: np.ndarray, bm25: np.ndarray, mask: np.ndarray,
+                       *, need: int = EXACT_TOP, depth: int = DENSE_DEPTH) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, exact cosines): the dense top `depth` and the BM25 top `depth` of the chunks in `mask`.
+
+    On an exhaustive (flat) vector index the lists are deepened (x4) until the `need`-th best
+    weighted fusion among the candidates beats what any other chunk could reach (the last dense
+    score plus the last BM25 score of the lists, Fagin's threshold), so the top `need` equal
+    those of scoring every chunk. An approximate index returns its short list as it is.
+    """
+    allowed_count = int(mask.sum())
+    if allowed_count == 0 or len(query_vector) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    search = index.chunk_search
+    best_bm25 = float(bm25.max()) if len(bm25) else 0.0
+    weight = BM25_WEIGHT / best_bm25 if best_bm25 > 0 else BM25_WEIGHT
+    selector = None if allowed_count == len(mask) else mask
+    lexical_scores = np.where(mask, bm25, -np.inf)
+    depth = max(depth, need)
+    while True:
+        dense_scores, dense_rows = search.search(query_vector, depth, selector)
+        lexical_rows = top_rows(lexical_scores, depth)
+        rows = np.union1d(dense_rows, lexical_rows)
+        cosines = np.asarray(index.chunk_vectors[rows] @ query_vector, dtype=np.float32)
+        if not search.exhaustive or len(dense_rows) >= allowed_count or len(lexical_rows) >= allowed_count:
+            return rows, cosines
+        fused = DENSE_WEIGHT * cosines.astype(np.float64) + weight * bm25[rows]
+        reachable = DENSE_WEIGHT * float(dense_scores[-1]) + weight * float(bm25[lexical_rows[-1]])
+        if len(fused) >= need and np.partition(fused, len(fused) - need)[len(fused) - need] > reachable:
+            return rows, cosines
+        depth *= 4
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -218,13 +312,14 @@ def fuse(scores: PassageScores, method: FusionMethod = FusionMethod.WEIGHTED) ->
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the `k` highest finite scores, best first."""
+    """Rows of the `k` highest finite scores, best first; equal scores in row order (deterministic)."""
     finite = np.flatnonzero(np.isfinite(scores))
     if len(finite) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
     if len(finite) > k:
-        finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
-    return finite[np.argsort(-scores[finite], kind="stable")]
+        kth_best = np.partition(scores[finite], len(finite) - k)[len(finite) - k]
+        finite = finite[scores[finite] >= kth_best]
+    return finite[np.lexsort((finite, -scores[finite]))][:k]
 
 
 def date_matches(index: SearchIndex, ranges: Sequence[tuple[dt.date, dt.date]]) -> np.ndarray:

@@ -48,7 +48,7 @@ def build_first_slice(documents: Sequence[Document], settings: Settings, *, prog
                       embedder: Any = None):
     """Index the first slice (the newest `size` documents); leave the marker when documents remain.
     Returns the build report. `embedder` (default: loaded by the build) embeds the texts."""
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     chosen = first_slice(documents, size)
     if len(chosen) < len(documents):
@@ -68,7 +68,8 @@ def complete_in_background(settings: Settings, *, corpus_dir: Path = DEFAULT_COR
         return None
 
     def run() -> None:
-        from assistant.index.store import IndexUnavailable, build_index
+        from assistant.index.build import build_index
+        from assistant.index.store import IndexUnavailable
         from assistant.ingest.corpus import load_corpus
 
         try:
