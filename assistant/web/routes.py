@@ -2,11 +2,15 @@
 
   GET /export.md, /export.csv   an answer (q, sources, since, until: the permalink's query) or a
                                 conversation (ask=<one permalink query> repeated, in order), asked
-                                again through the service and written by assistant.answers.export
+                                again through the service and written by assistant.answers.export;
+                                the asking is one job of the server's bounded ask pool, so a crowd of
+                                exports gets 503 like a crowd of questions, never an unbounded backlog
   GET /examples/embed.html      the example host page (examples/embed.html) from the chat server
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
+import asyncio
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -37,23 +41,40 @@ def asked_in(request: Request) -> list[AskedWith]:
 
 def add_routes(app: FastAPI, service: "QAService") -> None:
     """Register the export and example routes on `app` (before Gradio is mounted at /)."""
-    from assistant.service import QuestionError
+    from assistant.service import Dropped, QuestionError
+    from assistant.web.server import Busy
 
-    def exported(request: Request, kind: str) -> Response:
+    async def exported(request: Request, kind: str) -> Response:
         asked = asked_in(request)
         if not asked:
             return JSONResponse({"error": "name a question: ?q=... (or ask=... per question)"}, status_code=400)
         if len(asked) > MAX_EXPORTED_ANSWERS:
             return JSONResponse({"error": f"at most {MAX_EXPORTED_ANSWERS} questions per export"},
                                 status_code=400)
-        answers = []
-        for item in asked:
-            try:
-                answers.append((service.ask(item.question, sources=item.sources, since=item.since,
-                                            until=item.until, page=item.page, order=item.sort),
-                                permalink(item)))
-            except QuestionError as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
+        pool = request.app.state.ask_pool
+        busy = JSONResponse({"error": "the server is busy: ask again in a moment"}, status_code=503,
+                            headers={"retry-after": str(pool.limits.retry_after_s)})
+        cancel = threading.Event()
+
+        def work() -> list:
+            return [(service.ask(item.question, sources=item.sources, since=item.since, until=item.until,
+                                 page=item.page, order=item.sort), permalink(item)) for item in asked]
+
+        try:
+            future = asyncio.wrap_future(pool.submit(work, cancel))
+        except Busy:
+            return busy
+        try:  # each question gets the deadline one question gets on /api/ask
+            answers = await asyncio.wait_for(asyncio.shield(future), timeout=pool.limits.deadline_s * len(asked))
+        except asyncio.TimeoutError:
+            cancel.set()  # not started: never runs; started: stops at its next checkpoint
+            return busy
+        except QuestionError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except Dropped:
+            return busy
+        if answers is None:
+            return busy
         base = str(request.base_url).rstrip("/")
         app_link: Callable[[Quote], str] = lambda quote: base + source_href(quote)  # noqa: E731
         name = "answer" if len(answers) == 1 else "conversation"
@@ -65,12 +86,12 @@ def add_routes(app: FastAPI, service: "QAService") -> None:
                         headers={"content-disposition": f'attachment; filename="{name}.{kind}"'})
 
     @app.get("/export.md", include_in_schema=False)
-    def export_markdown(request: Request) -> Response:
-        return exported(request, "md")
+    async def export_markdown(request: Request) -> Response:
+        return await exported(request, "md")
 
     @app.get("/export.csv", include_in_schema=False)
-    def export_csv(request: Request) -> Response:
-        return exported(request, "csv")
+    async def export_csv(request: Request) -> Response:
+        return await exported(request, "csv")
 
     @app.get("/examples/embed.html", response_class=HTMLResponse, include_in_schema=False)
     def embed_example() -> Response:
