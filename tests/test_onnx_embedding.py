@@ -145,3 +145,23 @@ def test_a_static_embedding_model_is_not_exported_and_answers_all_the_same(tmp_p
                                catch_exceptions=False)
     assert asked.exit_code == 0 and asked.stderr == "" and not caplog.records
     assert any(quote["doc_id"] == "goma" for quote in json.loads(asked.stdout)["quotes"])
+
+
+def test_half_written_exports_of_dead_processes_are_swept(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from assistant.index.onnx_export import sweep_stale_exports
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    folder = tmp_path / "models" / "all-MiniLM-L6-v2-abc"
+    dead = folder.parent / f".{folder.name}.tmp-{finished.stdout.strip()}-123"
+    alive = folder.parent / f".{folder.name}.tmp-{os.getpid()}-456"  # an export under way
+    other = folder.parent / ".another-model.tmp-1-1"
+    for path in (dead, alive, other):
+        (path / "model.onnx").parent.mkdir(parents=True)
+        (path / "model.onnx").write_bytes(b"half")
+    assert sweep_stale_exports(folder) == [dead]
+    assert not dead.exists() and alive.exists() and other.exists()

@@ -64,6 +64,7 @@ def export_model(embedder: Any, folder: Path) -> ExportRecord:
     reason = _unexportable(model)
     if reason:
         raise ExportRefused(reason)
+    sweep_stale_exports(folder)
     work = folder.parent / f".{folder.name}.tmp-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     work.mkdir(parents=True)
     try:
@@ -86,6 +87,28 @@ def export_model(embedder: Any, folder: Path) -> ExportRecord:
         first_line = " ".join(str(error).split())[:200] or type(error).__name__
         raise ExportRefused(f"the model cannot be exported to ONNX ({type(error).__name__}: {first_line})") from error
     return record
+
+
+def sweep_stale_exports(folder: Path) -> list[Path]:
+    """Remove the half-written exports of `folder` left by processes that no longer run (an
+    export killed part-way leaves ~90 MB); returns what was removed."""
+    removed = []
+    for stale in folder.parent.glob(f".{folder.name}.tmp-*"):
+        pid = stale.name.rsplit(".tmp-", 1)[1].split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+            removed.append(stale)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _unexportable(model: Any) -> str | None:
