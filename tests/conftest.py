@@ -100,6 +100,23 @@ def serve_app(index_dir: Path, log_path: Path, *extra: str) -> Iterator[str]:
         log.close()
 
 
+SAMPLE_NEWS = ROOT / "tests" / "data" / "conflict_news_sample.jsonl"
+"""Eleven real conflict-news items (publisher, cited outlets, licenses) beside the seed article."""
+
+
+@pytest.fixture(scope="session")
+def sample_news_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` over the seed article and SAMPLE_NEWS (read-only: nothing rebuilds it); its URL."""
+    base = tmp_path_factory.mktemp("sample-news")
+    corpus_dir, index_dir = base / "corpus", base / "index"
+    corpus_dir.mkdir()
+    shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
+    shutil.copy(SAMPLE_NEWS, corpus_dir / SAMPLE_NEWS.name)
+    build_index(corpus_dir, index_dir)
+    with serve_app(index_dir, base / "app.log") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """`python app.py` over a two-document index, CORS open to ALLOWED_API_ORIGIN only."""

@@ -12,21 +12,17 @@ tests/data (never the default archive). Screenshots: test-output/answer-state-*.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from assistant.answers.citations import DETAIL_MISSING, DETAIL_NEAREST_LABEL, TOO_VAGUE
-from conftest import SEED_ARTICLE, build_index, serve_app
 from test_newsroom_ui import serious_violations
 from test_ui import ask_in_chat
 
 pytestmark = pytest.mark.browser
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "conflict_news_sample.jsonl"
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 ONE_QUOTE_QUESTION = "Who attacked the Tishrin Dam?"
@@ -37,16 +33,9 @@ DETAIL_QUESTION = "How many civilians were killed in the Tishrin Dam clashes?"
 VAGUE_QUESTION = "Who is responsible?"
 
 
-@pytest.fixture(scope="module")
-def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("answer-states")
-    corpus, index = base / "corpus", base / "index"
-    corpus.mkdir()
-    shutil.copy(SEED_ARTICLE, corpus / SEED_ARTICLE.name)
-    shutil.copy(SAMPLE, corpus / SAMPLE.name)
-    build_index(corpus, index)
-    with serve_app(index, base / "app.log") as url:
-        yield url
+@pytest.fixture
+def sample_app(sample_news_app: str) -> str:
+    return sample_news_app
 
 
 @pytest.fixture

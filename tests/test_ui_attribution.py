@@ -8,18 +8,14 @@ Screenshots go to test-output/attribution-*.png.
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from conftest import ROOT, SEED_ARTICLE, build_index, serve_app
 from assistant.ingest.outlets import Credit
 from assistant.records import Answer, Attribution, CitedReport, Quote
 from assistant.web.ui import credits_html, render_answer
 
-SAMPLE = ROOT / "tests" / "data" / "conflict_news_sample.jsonl"
 GOMA = "Who solidifies control of Goma?"
 PORTAL = "https://en.wikipedia.org/wiki/Portal:Current_events/2025_January_29"
 PHONE = {"width": 390, "height": 844}
@@ -61,16 +57,9 @@ def test_footer_credits_each_publisher_with_its_license() -> None:
     assert credits_html(()) == ""
 
 
-@pytest.fixture(scope="module")
-def attributed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("attribution-web")
-    corpus_dir, index_dir = base / "corpus", base / "index"
-    corpus_dir.mkdir()
-    shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
-    shutil.copy(SAMPLE, corpus_dir / SAMPLE.name)
-    build_index(corpus_dir, index_dir)
-    with serve_app(index_dir, base / "app.log") as url:
-        yield url
+@pytest.fixture
+def attributed_app(sample_news_app: str) -> str:
+    return sample_news_app
 
 
 def ask(page: object, question: str) -> object:
