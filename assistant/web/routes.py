@@ -9,8 +9,6 @@
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
-import asyncio
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -41,8 +39,7 @@ def asked_in(request: Request) -> list[AskedWith]:
 
 def add_routes(app: FastAPI, service: "QAService") -> None:
     """Register the export and example routes on `app` (before Gradio is mounted at /)."""
-    from assistant.service import Dropped, QuestionError
-    from assistant.web.server import Busy
+    from assistant.web.server import pooled_response
 
     async def exported(request: Request, kind: str) -> Response:
         asked = asked_in(request)
@@ -51,39 +48,15 @@ def add_routes(app: FastAPI, service: "QAService") -> None:
         if len(asked) > MAX_EXPORTED_ANSWERS:
             return JSONResponse({"error": f"at most {MAX_EXPORTED_ANSWERS} questions per export"},
                                 status_code=400)
-        pool = request.app.state.ask_pool
-        busy = JSONResponse({"error": "the server is busy: ask again in a moment"}, status_code=503,
-                            headers={"retry-after": str(pool.limits.retry_after_s)})
-        cancel = threading.Event()
+        base = str(request.base_url).rstrip("/")
 
         def work() -> list:
             return [(service.ask(item.question, sources=item.sources, since=item.since, until=item.until,
                                  page=item.page, order=item.sort), permalink(item)) for item in asked]
 
-        try:
-            future = asyncio.wrap_future(pool.submit(work, cancel))
-        except Busy:
-            return busy
-        try:  # each question gets the deadline one question gets on /api/ask
-            answers = await asyncio.wait_for(asyncio.shield(future), timeout=pool.limits.deadline_s * len(asked))
-        except asyncio.TimeoutError:
-            cancel.set()  # not started: never runs; started: stops at its next checkpoint
-            return busy
-        except QuestionError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        except Dropped:
-            return busy
-        if answers is None:
-            return busy
-        base = str(request.base_url).rstrip("/")
-        app_link: Callable[[Quote], str] = lambda quote: base + source_href(quote)  # noqa: E731
-        name = "answer" if len(answers) == 1 else "conversation"
-        if kind == "csv":
-            body, media = answers_csv([a for a, _ in answers], app_link=app_link), "text/csv"
-        else:
-            body, media = conversation_markdown(answers, app_link=app_link), "text/markdown"
-        return Response(body, media_type=f"{media}; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{name}.{kind}"'})
+        pool = request.app.state.ask_pool  # each question gets the deadline one question gets on /api/ask
+        return await pooled_response(pool, work, timeout_s=pool.limits.deadline_s * len(asked),
+                                     receive=request.receive, respond=lambda answers: export_file(answers, kind, base))
 
     @app.get("/export.md", include_in_schema=False)
     async def export_markdown(request: Request) -> Response:
@@ -98,3 +71,15 @@ def add_routes(app: FastAPI, service: "QAService") -> None:
         if not EMBED_EXAMPLE.is_file():
             return JSONResponse({"error": "not found"}, status_code=404)
         return HTMLResponse(EMBED_EXAMPLE.read_text(encoding="utf-8"))
+
+
+def export_file(answers: list, kind: str, base: str) -> Response:
+    """The Markdown or CSV download of (answer, permalink) pairs; links to the article viewer at `base`."""
+    app_link: Callable[[Quote], str] = lambda quote: base + source_href(quote)  # noqa: E731
+    name = "answer" if len(answers) == 1 else "conversation"
+    if kind == "csv":
+        body, media = answers_csv([a for a, _ in answers], app_link=app_link), "text/csv"
+    else:
+        body, media = conversation_markdown(answers, app_link=app_link), "text/markdown"
+    return Response(body, media_type=f"{media}; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}.{kind}"'})

@@ -119,6 +119,42 @@ class AskPool:
         return self._executor.submit(run)
 
 
+async def pooled_response(pool: AskPool, work: Any, *, timeout_s: float, receive: Any,
+                          respond: Any) -> Response:
+    """`respond(work())` with `work` run in `pool`, or the plain refusal: 503 with Retry-After when
+    the queue is full, the work is dropped or `timeout_s` passes; 499 when the client left (the
+    work is then dropped if it has not started); 400 with the message of a QuestionError."""
+    from assistant.service import Dropped, QuestionError
+
+    started = time.monotonic()
+    headers = {"retry-after": str(pool.limits.retry_after_s)}
+    busy = JSONResponse({"error": "the server is busy: ask again in a moment"}, status_code=503, headers=headers)
+    cancel = threading.Event()
+    try:
+        future = asyncio.wrap_future(pool.submit(work, cancel))
+    except Busy:
+        return busy
+    gone = asyncio.ensure_future(_disconnected(receive))
+    try:
+        remaining = max(0.0, timeout_s - (time.monotonic() - started))
+        done, _ = await asyncio.wait({future, gone}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if future not in done:
+        cancel.set()  # not started: never runs; started: stops at its next checkpoint
+        if gone in done:
+            return Response(status_code=499)  # nobody is listening
+        return JSONResponse({"error": f"no answer within {timeout_s:g} s: the server is busy, ask again in a moment"},
+                            status_code=503, headers=headers)
+    try:
+        result = future.result()
+    except QuestionError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    except Dropped:
+        return busy
+    return busy if result is None else respond(result)
+
+
 async def _disconnected(receive: Any) -> None:
     """Returns when the client disconnects (the request body has already been read)."""
     while True:
@@ -330,51 +366,18 @@ def frame_ancestors(origins: tuple[str, ...]) -> str | None:
 def create_app(service: "QAService", *, server: ServerSettings, settings: Settings,
                limits: Limits = Limits()) -> FastAPI:
     """The whole app over `service`. Nothing is started; `serve` runs it with uvicorn."""
-    from assistant.service import Dropped, QuestionError
-
     app = FastAPI(title=f"{APP_TITLE} API", version="1", docs_url=None, redoc_url=None,
                   description="Quoted, source-cited answers over the stored conflict reporting.")
     pool = AskPool(limits)
     app.state.ask_pool = pool
-    busy_headers = {"retry-after": str(limits.retry_after_s)}
-
-    def busy(message: str) -> Response:
-        return JSONResponse({"error": message}, status_code=503, headers=busy_headers)
-
     async def answer(request: Request, question: str, sources: list[str], since: str | None,
                      until: str | None, page: int = 1, sort: str = "relevance") -> Response:
-        started = time.monotonic()
-        cancel = threading.Event()
-
         def work() -> Any:
             return service.ask(question, sources=tuple(sources), since=since or None, until=until or None,
                                page=page, order=sort)
 
-        try:
-            future = asyncio.wrap_future(pool.submit(work, cancel))
-        except Busy:
-            return busy("the server is busy: ask again in a moment")
-        gone = asyncio.ensure_future(_disconnected(request.receive))
-        try:
-            remaining = max(0.0, limits.deadline_s - (time.monotonic() - started))
-            done, _ = await asyncio.wait({future, gone}, timeout=remaining,
-                                         return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-        if future not in done:
-            cancel.set()  # not started: never runs; started: stops at its next checkpoint
-            if gone in done:
-                return Response(status_code=499)  # nobody is listening
-            return busy(f"no answer within {limits.deadline_s:g} s: the server is busy, ask again in a moment")
-        try:
-            result = future.result()
-        except QuestionError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        except Dropped:
-            return busy("the server is busy: ask again in a moment")
-        if result is None:
-            return busy("the server is busy: ask again in a moment")
-        return JSONResponse(answer_to_json(result))
+        return await pooled_response(pool, work, timeout_s=limits.deadline_s, receive=request.receive,
+                                     respond=lambda result: JSONResponse(answer_to_json(result)))
 
     @app.get("/api/ask", tags=["api"], summary="Answer a question (query parameters)")
     async def ask_get(request: Request,
