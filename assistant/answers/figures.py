@@ -105,6 +105,10 @@ _CATEGORY_PHRASE = re.compile(
 )
 _INCLUDING = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|among\s+the\s+dead)\b",
                         re.IGNORECASE)
+_PAIRED_SUBCOUNT = re.compile(
+    r"[\w'’]+\s+and\s+(?:at\s+least\s+|about\s+|nearly\s+|some\s+|over\s+|more\s+than\s+)?\d[\d,.]*\s+[a-z]"
+)
+"""A casualty word inside an "including" list followed by "and N <word>": the list goes on."""
 _AUX = frozenset("""
 are were is was be been being have has had reportedly allegedly also now later all both subsequently
 reported confirmed believed feared thought said to more other others further additional still
@@ -281,12 +285,6 @@ def _subcount_spans(text: str, casualty: list[tuple[int, int, str, str]]) -> lis
                 break
         regions.append((match.start(), end))
     return regions
-
-
-_PAIRED_SUBCOUNT = re.compile(
-    r"[\w'’]+\s+and\s+(?:at\s+least\s+|about\s+|nearly\s+|some\s+|over\s+|more\s+than\s+)?\d[\d,.]*\s+[a-z]"
-)
-"""A casualty word inside an "including" list followed by "and N <word>": the list goes on."""
 
 
 def _gap_links(text: str, gap: str, word: str) -> bool:
