@@ -306,7 +306,7 @@ def test_term_ids_are_stored_at_build_and_match_the_texts(tmp_path, embedder):
                  document("b", "Drones struck a power plant overnight.")]
     build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
     index = load_index(tmp_path)
-    assert index.terms is not None and isinstance(index.terms.sentence_ids, np.memmap)
+    assert index.terms is not None and isinstance(index.terms.sentence_ids.base, np.memmap)
     texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
     expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
     assert index.terms.vocabulary == expected.vocabulary

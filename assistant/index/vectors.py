@@ -139,7 +139,7 @@ class VectorIndex:
         index = faiss.read_index(str(Path(folder) / f"{name}.faiss"))
         if spec.kind == "flat":
             return cls(index, spec)
-        vectors = np.load(Path(folder) / f"{name}.vectors.npy", mmap_mode="r")
+        vectors = np.load(Path(folder) / f"{name}.vectors.npy", mmap_mode="r").view(np.ndarray)
         return cls(index, spec, vectors)
 
     @staticmethod

@@ -312,8 +312,13 @@ def fuse(scores: PassageScores, method: FusionMethod = FusionMethod.WEIGHTED) ->
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the `k` highest finite scores, best first; equal scores in row order (deterministic)."""
-    finite = np.flatnonzero(np.isfinite(scores))
+    """Rows of the `k` highest finite scores, best first; equal scores in row order (deterministic).
+
+    When at least `k` scores are positive (BM25 over an archive: a few thousand rows of a
+    million), only those are ranked: the result is the same, without partitioning every row.
+    """
+    positive = np.flatnonzero(scores > 0)
+    finite = positive if len(positive) >= k else np.flatnonzero(np.isfinite(scores))
     if len(finite) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
     if len(finite) > k:
