@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from assistant.answers.answer import QuotePolicy, build_answer, select_quotes, t
 from assistant.answers.coded_events import attach_events
 from assistant.answers.events import latest_first
 from assistant.ingest.dates import parse_date_bound, question_dates
-from assistant.ingest.outlets import Credit, corpus_credits
+from assistant.ingest.outlets import Credit, credits_from_counts
 from assistant.search.questions import QuestionError, answer_kind, clean_question, content_terms, is_too_vague
 from assistant.search.ranking import Ranking, default_model, names_period, rank_sentences
 from assistant.records import Answer, Document, Quote, QuoteOrder
@@ -68,7 +68,8 @@ class _Loaded:
     version: str | None
     loaded: Any
     search: SearchIndex
-    by_id: dict[str, Document]
+    by_id: Mapping[str, Document]
+    """Documents by id, read from the index when asked for."""
     credits: tuple[Credit, ...]
     covered_languages: frozenset[str] | None = None
 
@@ -331,7 +332,7 @@ class QAService:
                                          in_flight=lambda: self._in_flight)
 
     def _load(self) -> _Loaded:
-        from assistant.index.store import IndexUnavailable, bm25_tokens, current_version, load_index
+        from assistant.index.store import IndexUnavailable, current_version, load_index
 
         index_dir = Path(self.settings.index_dir)
         version = current_version(index_dir)
@@ -346,9 +347,9 @@ class QAService:
             from assistant.ingest.languages import warm_up
 
             warm_up()  # the detector loads in about 3 s: not while the first question waits
-        return _Loaded(version=version, loaded=loaded, search=prepare(loaded, bm25_tokens),
-                       by_id={document.id: document for document in loaded.documents},
-                       credits=corpus_credits(loaded.documents),
+        return _Loaded(version=version, loaded=loaded, search=prepare(loaded),
+                       by_id=loaded.documents.by_id,
+                       credits=credits_from_counts(loaded.credit_counts),
                        covered_languages=covered)
 
     def _current(self) -> _Loaded:

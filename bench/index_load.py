@@ -18,10 +18,9 @@ def main() -> None:
     parser.add_argument("--index", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    import bm25s  # noqa: F401 - imported before timing: import time is not load time
-    import faiss  # noqa: F401
+    import faiss  # noqa: F401 - imported before timing: import time is not load time
 
-    from assistant.index.store import bm25_tokens, load_index
+    from assistant.index.store import load_index
     from assistant.search.retrieval import prepare
 
     rounds = []
@@ -29,7 +28,7 @@ def main() -> None:
         started = time.perf_counter()
         loaded = load_index(args.index)
         loaded_at = time.perf_counter()
-        prepare(loaded, bm25_tokens)
+        prepare(loaded)
         rounds.append((loaded_at - started, time.perf_counter() - loaded_at))
     print("load_index / prepare (s): " + ", ".join(f"{load:.3f} / {ready:.3f}" for load, ready in rounds))
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

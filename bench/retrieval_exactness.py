@@ -30,7 +30,7 @@ def main() -> None:
     )
 
     loaded = load_index(args.index)
-    index = prepare(loaded, bm25_tokens)
+    index = prepare(loaded)
     with open(args.questions, encoding="utf-8") as handle:
         questions = [json.loads(line)["question"] for line in handle if line.strip()]
     vectors = load_embedder(loaded.manifest.model).encode(questions)
@@ -50,8 +50,9 @@ def main() -> None:
             if ours.tolist() != theirs.tolist() or not np.allclose(candidates[ours], exhaustive[theirs]):
                 differences += 1
                 print(f"differs: {question!r} {filters}")
-    kinds = {name: spec.get("factory") for name, spec in loaded.manifest.vectors.items()} or "flat (older index)"
-    print(f"{runs} question x filter runs on {args.index} ({kinds}): {differences} fused top-20 lists differ")
+    kinds = ", ".join(f"{count} {factory}" for factory, count in loaded.chunk_index.kinds.items())
+    print(f"{runs} question x filter runs on {args.index} ({len(loaded.segments)} segments: {kinds}): "
+          f"{differences} fused top-20 lists differ")
 
 
 if __name__ == "__main__":

@@ -212,7 +212,8 @@ def test_verify_reports_a_sound_index_and_a_damaged_file(small_index, tmp_path):
     assert sound.returncode == 0 and report["ok"] is True and report["files"] >= 5
 
     index_dir = _copy(small_index, tmp_path)
-    documents = index_dir / current_version(index_dir) / "documents.jsonl"
+    (segment,) = (index_dir / "segments").iterdir()
+    documents = segment / "documents.jsonl"
     documents.write_text(documents.read_text(encoding="utf-8").replace("Belgorod", "Belgorad"), encoding="utf-8")
     damaged = run_cli("verify", "--index", str(index_dir))
     assert damaged.returncode == 1 and "documents.jsonl does not match its checksum" in damaged.stderr

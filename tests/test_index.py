@@ -44,14 +44,14 @@ def test_every_stored_sentence_and_chunk_is_an_exact_slice(tmp_path, embedder):
         rows = np.flatnonzero(index.sentence_doc == position)
         assert "".join(index.sentence_text(r) for r in rows).replace(" ", "") == "".join(doc.text.split())
     assert index.chunk_index.count == len(index.chunk_doc)
-    assert index.sentence_index.count == len(index.sentence_doc)
+    assert len(index.sentence_rows) == len(index.sentence_doc)
 
 
 def test_stored_vectors_are_the_model_embeddings(tmp_path, embedder):
     doc = document("a", "Five civilians were killed in shelling. Ten more were wounded.")
     build_index([doc], settings=Settings(index_dir=tmp_path), embedder=embedder)
     index = load_index(tmp_path)
-    stored = index.sentence_index.vectors[0]
+    stored = index.sentence_rows[0]
     expected = embedder.encode(["Five civilians were killed in shelling."])[0]
     assert np.allclose(stored, expected, atol=1e-5)
 
@@ -86,9 +86,9 @@ def test_unchanged_rebuild_keeps_identical_vectors(tmp_path, embedder):
     a = document("a", "Shelling hit the market. Three people died.")
     b = document("b", "Drones struck a power plant overnight.")
     build_index([a, b], settings=settings, embedder=embedder)
-    before = np.array(load_index(tmp_path).sentence_index.vectors[:3])
+    before = np.array(load_index(tmp_path).sentence_rows[:3])
     build_index([a, b, document("c", "New item.")], settings=settings, embedder=embedder)
-    after = np.array(load_index(tmp_path).sentence_index.vectors[:3])
+    after = np.array(load_index(tmp_path).sentence_rows[:3])
     assert np.array_equal(before, after)
 
 
@@ -132,12 +132,13 @@ def test_statistics_count_each_outlet_of_a_joined_source(tmp_path, embedder):
     summary = index_statistics(tmp_path)
     assert summary["sources"] == {"AP": 2, "Reuters": 1}
     assert summary["published"] == {"first": "2025-01-18", "last": "2025-01-18", "undated": 0}
-    assert summary["vectors"] == {"chunks": "Flat", "sentences": "Flat"}  # the kind each index was built as
+    assert summary["vectors"] == {"chunks": {"Flat": 1}, "sentences": "float32 rows"}  # kinds, segments of each
+    assert summary["segments"] == 1
 
 
 def test_a_damaged_index_is_a_clear_error(tmp_path, embedder):
     build_index([document("a", "First report.")], settings=Settings(index_dir=tmp_path), embedder=embedder)
-    (tmp_path / current_version(tmp_path) / "spans.npz").unlink()
+    (_segment(tmp_path) / "spans.npz").unlink()
     with pytest.raises(IndexUnavailable, match="is damaged .*build --full"):
         load_index(tmp_path)
 
@@ -181,6 +182,30 @@ def _live(index_dir: Path) -> Path:
     return index_dir / current_version(index_dir)
 
 
+def _segment(index_dir: Path) -> Path:
+    """The live version's first segment folder."""
+    from assistant.index.store import read_manifest
+
+    return index_dir / "segments" / next(iter(read_manifest(index_dir).segments))
+
+
+def _rerecord(folder: Path, name: str) -> None:
+    """Record a file's new size and checksum in its segment.json, and segment.json's in the manifest
+    (damage that every checksum agrees with)."""
+    import json
+
+    from assistant.index.store import file_record
+
+    record_path = folder / "segment.json"
+    record = json.loads(record_path.read_text())
+    record["files"][name] = file_record(folder / name)
+    record_path.write_text(json.dumps(record))
+    manifest_path = _live(folder.parent.parent) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["segments"][folder.name] = file_record(record_path)
+    manifest_path.write_text(json.dumps(manifest))
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
@@ -191,18 +216,11 @@ def _bad_record(path: Path) -> None:
 
 
 def _swap_spans(path: Path) -> None:
-    """Spans for fewer rows than FAISS holds, with the manifest's checksum updated to match."""
-    import json
-
-    from assistant.index.store import file_record
-
+    """Spans for fewer rows than FAISS holds, with the checksums updated to match."""
     with np.load(path) as stored:
         arrays = {key: stored[key][:-1] for key in stored.files}
     np.savez(path, **arrays)
-    manifest_path = path.parent / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["spans.npz"] = file_record(path)
-    manifest_path.write_text(json.dumps(manifest))
+    _rerecord(path.parent, path.name)
 
 
 DAMAGE = {
@@ -211,14 +229,18 @@ DAMAGE = {
     "absolute CURRENT": (lambda d: (d / "CURRENT").write_text(str(_live(d)) + "\n"), "not a version folder"),
     "CURRENT with ..": (lambda d: (d / "CURRENT").write_text(f"v-x/../../{_live(d).name}\n"), "not a version folder"),
     "CURRENT names a missing folder": (lambda d: (d / "CURRENT").write_text("v-gone\n"), "missing"),
-    "bad documents.jsonl record": (lambda d: _bad_record(_live(d) / "documents.jsonl"), "documents.jsonl"),
-    "truncated spans.npz": (lambda d: _truncate(_live(d) / "spans.npz"), "spans.npz"),
-    "spans do not match FAISS rows": (lambda d: _swap_spans(_live(d) / "spans.npz"), "spans.npz"),
-    "missing sentences.faiss": (lambda d: (_live(d) / "sentences.faiss").unlink(), "sentences.faiss is missing"),
+    "bad documents.jsonl record": (lambda d: _bad_record(_segment(d) / "documents.jsonl"), "documents.jsonl"),
+    "truncated spans.npz": (lambda d: _truncate(_segment(d) / "spans.npz"), "spans.npz"),
+    "spans do not match FAISS rows": (lambda d: _swap_spans(_segment(d) / "spans.npz"), "spans.npz"),
+    "missing sentences.npy": (lambda d: (_segment(d) / "sentences.npy").unlink(), "sentences.npy is missing"),
     "flipped byte in chunks.faiss": (
-        lambda d: (_live(d) / "chunks.faiss").write_bytes(
-            (lambda b: b[:-8] + bytes([b[-8] ^ 1]) + b[-7:])((_live(d) / "chunks.faiss").read_bytes())),
+        lambda d: (_segment(d) / "chunks.faiss").write_bytes(
+            (lambda b: b[:-8] + bytes([b[-8] ^ 1]) + b[-7:])((_segment(d) / "chunks.faiss").read_bytes())),
         "checksum"),
+    "missing segment": (lambda d: __import__("shutil").rmtree(_segment(d)), "segment.json is missing"),
+    "segment.json altered": (lambda d: (_segment(d) / "segment.json").write_text(
+        (_segment(d) / "segment.json").read_text().replace('"documents": 2', '"documents": 3')), "segment.json"),
+    "vocabulary.json truncated": (lambda d: _truncate(_live(d) / "vocabulary.json"), "vocabulary.json"),
 }
 
 
@@ -287,33 +309,45 @@ def test_a_full_disk_while_writing_leaves_the_previous_index_and_no_folder(prist
     assert len(load_index(index_dir).documents) == 2
 
 
-def test_the_manifest_records_every_file_and_verify_checks_them(pristine):
+def test_the_manifests_record_every_file_and_verify_checks_them(pristine):
+    import json
+
     from assistant.index.store import read_manifest, verify_index
 
     manifest = read_manifest(pristine)
     stored = {p.relative_to(_live(pristine)).as_posix() for p in _live(pristine).rglob("*")
               if p.is_file() and p.name != "manifest.json"}
-    assert set(manifest.files) == stored
+    assert set(manifest.files) == stored == {"vocabulary.json"}
+    in_segments = 0
+    for name in manifest.segments:
+        folder = pristine / "segments" / name
+        files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != "segment.json"}
+        assert set(json.loads((folder / "segment.json").read_text())["files"]) == files
+        in_segments += len(files) + 1
     report = verify_index(pristine)
-    assert report["ok"] is True and report["files"] == len(stored) and report["problems"] == []
+    assert report["ok"] is True and report["files"] == len(stored) + in_segments and report["problems"] == []
+
+
+def _stored_words(index, row: int) -> list[str]:
+    words = {number: word for word, number in index.terms.vocabulary.items()}
+    ids = index.terms.sentence_ids[index.terms.sentence_indptr[row]:index.terms.sentence_indptr[row + 1]]
+    return [words[int(i)] for i in ids]
 
 
 def test_term_ids_are_stored_at_build_and_match_the_texts(tmp_path, embedder):
     from assistant.index.store import bm25_tokens
-    from assistant.index.terms import TermSets, computed_terms
+    from assistant.index.terms import computed_terms
 
     documents = [document("a", "Shelling hit the market in Kharkiv. Three people died in the shelling."),
                  document("b", "Drones struck a power plant overnight.")]
     build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
     index = load_index(tmp_path)
-    assert index.terms is not None and isinstance(index.terms.sentence_ids.base, np.memmap)
     texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
+    assert [_stored_words(index, row) for row in range(len(texts))] == bm25_tokens(texts)
     expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
-    assert index.terms.vocabulary == expected.vocabulary
-    assert np.allclose(index.terms.idf, expected.idf)
-    stored = TermSets(index.terms.sentence_indptr, index.terms.sentence_ids)
-    words = {number: word for word, number in index.terms.vocabulary.items()}
-    assert {words[t] for t in stored[1]} == set(bm25_tokens(["Three people died in the shelling."])[0])
+    for word, number in expected.vocabulary.items():  # IDF over sentences, whatever the ids
+        assert np.isclose(index.terms.idf[index.terms.vocabulary[word]], expected.idf[number])
+    assert set(_stored_words(index, 1)) == set(bm25_tokens(["Three people died in the shelling."])[0])
 
 
 def test_term_arrays_that_disagree_with_the_manifest_are_refused(pristine, tmp_path):
@@ -321,16 +355,9 @@ def test_term_arrays_that_disagree_with_the_manifest_are_refused(pristine, tmp_p
 
     index_dir = tmp_path / "index"
     shutil.copytree(pristine, index_dir)
-    import json
-
-    from assistant.index.store import file_record
-
-    indptr = _live(index_dir) / "terms" / "sentence_indptr.npy"
+    indptr = _segment(index_dir) / "terms" / "sentence_indptr.npy"
     np.save(indptr, np.load(indptr)[:-1])
-    manifest_path = _live(index_dir) / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["terms/sentence_indptr.npy"] = file_record(indptr)  # files that match their records
-    manifest_path.write_text(json.dumps(manifest))
+    _rerecord(_segment(index_dir), "terms/sentence_indptr.npy")  # files that match their records
     with pytest.raises(IndexUnavailable, match="sentence_indptr does not match the manifest"):
         load_index(index_dir)
 
@@ -343,34 +370,144 @@ def test_a_large_bulk_array_is_size_checked_at_load_and_fully_checked_by_verify(
 
     index_dir = tmp_path / "index"
     shutil.copytree(pristine, index_dir)
-    vectors = _live(index_dir) / "sentences.faiss"
+    vectors = _segment(index_dir) / "sentences.npy"
     data = bytearray(vectors.read_bytes())
     data[-8] ^= 1
     vectors.write_bytes(bytes(data))
     monkeypatch.setattr(store, "LOAD_CHECKSUM_MAX_BYTES", 16)  # every bulk file counts as large
     load_index(index_dir)  # sizes match: the load does not read the array through
-    assert "sentences.faiss does not match its checksum" in verify_index(index_dir)["problems"]
-    documents = _live(index_dir) / "documents.jsonl"
+    assert any(problem.endswith("sentences.npy does not match its checksum")
+               for problem in verify_index(index_dir)["problems"])
+    documents = _segment(index_dir) / "documents.jsonl"
     documents.write_text(documents.read_text().replace("Kharkiv", "Kharkov"))
     with pytest.raises(IndexUnavailable, match="documents.jsonl does not match its checksum"):
         load_index(index_dir)  # the quoted words are always checked in full
 
 
-def test_an_update_reuses_stored_terms_that_match_tokenising_again(tmp_path, embedder):
+def test_an_update_keeps_term_ids_that_match_tokenising_again(tmp_path, embedder):
     from assistant.index.store import bm25_tokens
-    from assistant.index.terms import computed_terms
 
     settings = Settings(index_dir=tmp_path)
     first = [document("a", "Shelling hit the market in Kharkiv. Three people died in the shelling."),
              document("b", "Drones struck a power plant overnight.")]
     build_index(first, settings=settings, embedder=embedder)
+    kept = dict(load_index(tmp_path).terms.vocabulary)
     second = [first[0], document("b", "Drones struck a dam at dawn. Floods followed."),
               document("c", "Talks resumed in Geneva on Monday.")]
     build_index(second, settings=settings, embedder=embedder)
     index = load_index(tmp_path)
     texts = [index.sentence_text(row) for row in range(len(index.sentence_doc))]
-    expected = computed_terms(texts, [d.title for d in index.documents], bm25_tokens)
-    assert index.terms.vocabulary == expected.vocabulary
-    assert np.array_equal(index.terms.sentence_ids, expected.sentence_ids)
-    assert np.array_equal(index.terms.sentence_indptr, expected.sentence_indptr)
+    assert [_stored_words(index, row) for row in range(len(texts))] == bm25_tokens(texts)
+    assert all(index.terms.vocabulary[word] == number for word, number in kept.items())  # ids only grow
     assert index.sentence_bm25.get_scores(["kharkiv"]).argmax() == 0
+
+
+# ---------------------------------------------------------------- segments (issue 10)
+
+
+def dated(doc_id: str, text: str, published: str | None) -> Document:
+    return Document(id=doc_id, text=text, title=f"Report {doc_id}", source="Wire", published=published)
+
+
+def _segment_folders(index_dir: Path) -> dict[str, Path]:
+    from assistant.index.store import read_manifest
+
+    return {name.split("-")[1] if "undated" in name else name[2:9]: index_dir / "segments" / name
+            for name in read_manifest(index_dir).segments}
+
+
+def test_an_update_rewrites_only_the_month_of_the_changed_document(tmp_path, embedder):
+    settings = Settings(index_dir=tmp_path)
+    documents = [dated("a", "Shelling hit the market in Kharkiv. Three people died.", "2024-03-02"),
+                 dated("b", "Drones struck a power plant overnight.", "2024-05-11"),
+                 dated("c", "Talks resumed in Geneva on Monday.", "2024-05-20"),
+                 dated("d", "An undated item about aid convoys.", None)]
+    first = build_index(documents, settings=settings, embedder=embedder)
+    assert (first.segments, first.segments_written) == (3, 3)
+    before = _segment_folders(tmp_path)
+    assert sorted(before) == ["2024-03", "2024-05", "undated"]
+    stamps = {month: (folder / "documents.jsonl").stat().st_mtime_ns for month, folder in before.items()}
+    kept_vectors = np.array(load_index(tmp_path).sentence_rows[:])
+
+    documents[2] = replace(documents[2], text="Talks resumed in Geneva on Monday. A deal was signed.")
+    update = build_index(documents, settings=settings, embedder=embedder)
+    assert (update.segments, update.segments_written, update.updated, update.unchanged) == (3, 1, 1, 3)
+    assert update.embedded_texts == 3  # c's chunk and two sentences: b, in the same month, is copied
+    after = _segment_folders(tmp_path)
+    assert after["2024-03"] == before["2024-03"] and after["undated"] == before["undated"]
+    assert after["2024-05"] != before["2024-05"]
+    assert all((after[m] / "documents.jsonl").stat().st_mtime_ns == stamps[m] for m in ("2024-03", "undated"))
+    index = load_index(tmp_path)
+    assert [d.id for d in index.documents] == ["a", "b", "c", "d"]  # by month, undated last
+    b_rows = np.flatnonzero(index.sentence_doc == 1)
+    assert np.array_equal(index.sentence_rows[b_rows], kept_vectors[b_rows])  # b's vectors copied, not re-embedded
+    assert index.sentence_text(int(np.flatnonzero(index.sentence_doc == 2)[-1])) == "A deal was signed."
+
+
+def test_a_document_that_changes_month_moves_and_an_emptied_month_goes(tmp_path, embedder):
+    settings = Settings(index_dir=tmp_path)
+    documents = [dated("a", "Shelling hit the market in Kharkiv.", "2024-03-02"),
+                 dated("b", "Drones struck a power plant overnight.", "2024-05-11")]
+    build_index(documents, settings=settings, embedder=embedder)
+    old_march = _segment_folders(tmp_path)["2024-03"]
+    moved = build_index([replace(documents[0], published="2024-05-01"), documents[1]], settings=settings,
+                        embedder=embedder)
+    assert (moved.segments, moved.updated) == (1, 1)
+    index = load_index(tmp_path)
+    assert [d.id for d in index.documents] == ["a", "b"] and len(index.segments) == 1
+    assert old_march.is_dir()  # the previous version still lists it (a reader may be loading it)
+    build_index([documents[1]], settings=settings, embedder=embedder)
+    assert not old_march.exists()  # no kept version lists it any more
+    assert {p.name for p in (tmp_path / "segments").iterdir()} <= {
+        name for v in tmp_path.glob("v-*") for name in __import__("json").loads((v / "manifest.json").read_text())["segments"]}
+
+
+def test_a_date_filter_skips_whole_segments_and_matches_an_exhaustive_search(tmp_path, embedder):
+    import datetime as dt
+
+    from assistant.search.retrieval import SearchFilters, document_mask, prepare
+
+    documents = [dated(f"m{month}", f"Report {month}: shelling of the grid in Kharkiv region.", f"2024-{month:02d}-10")
+                 for month in range(1, 7)]
+    build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
+    loaded = load_index(tmp_path)
+    index = prepare(loaded)
+    query = embedder.encode(["shelling of the grid in Kharkiv"])[0]
+    allowed = document_mask(index, SearchFilters(since=dt.date(2024, 3, 1), until=dt.date(2024, 4, 30)))
+    chunks_allowed = allowed[index.chunk_doc]
+    searched = []
+    for segment_index in loaded.chunk_index.indexes:
+        original = segment_index.search
+        segment_index.search = lambda *a, _o=original, **k: (searched.append(1), _o(*a, **k))[1]
+    scores, rows = loaded.chunk_index.search(query, 10, chunks_allowed)
+    assert len(searched) == 2  # March and April only
+    exact = np.array(loaded.chunk_vectors()[:]) @ query
+    expected = np.flatnonzero(chunks_allowed)[np.argsort(-exact[chunks_allowed], kind="stable")]
+    assert rows.tolist() == expected.tolist() and np.allclose(scores, exact[rows], atol=1e-6)
+
+
+def test_documents_are_read_by_id_and_stay_readable_after_their_segment_is_removed(tmp_path, embedder):
+    import shutil
+
+    documents = [dated("a", "Shelling hit the market in Kharkiv.", "2024-03-02"),
+                 dated("b", "Drones struck a power plant overnight.", "2024-05-11")]
+    build_index(documents, settings=Settings(index_dir=tmp_path), embedder=embedder)
+    index = load_index(tmp_path)
+    assert index.documents.by_id["b"] == documents[1] and index.documents.by_id.get("zz") is None
+    for folder in _segment_folders(tmp_path).values():
+        shutil.rmtree(folder)  # as a later build removing them would
+    assert index.documents[0].text == documents[0].text and [d.id for d in index.documents] == ["a", "b"]
+
+
+def test_an_index_of_the_older_format_is_rebuilt_in_full(tmp_path, embedder):
+    import json
+
+    settings = Settings(index_dir=tmp_path)
+    build_index([document("a", "First report.")], settings=settings, embedder=embedder)
+    manifest_path = _live(tmp_path) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "format_version": 1}))
+    with pytest.raises(IndexUnavailable, match="has format 1"):
+        load_index(tmp_path)
+    report = build_index([document("a", "First report.")], settings=settings, embedder=embedder)
+    assert (report.added, report.unchanged) == (1, 0) and load_index(tmp_path).documents[0].id == "a"

@@ -76,7 +76,7 @@ def assert_same_index(ray_index: Path, local_index: Path) -> None:
     from assistant.settings import Settings
 
     on_ray, local = load_index(ray_index), load_index(local_index)
-    assert on_ray.documents == local.documents and len(local.documents) == 16
+    assert list(on_ray.documents) == list(local.documents) and len(local.documents) == 16
     for name in ("chunk_doc", "chunk_start", "chunk_end", "sentence_doc", "sentence_start", "sentence_end",
                  "sentence_chunk"):
         assert np.array_equal(getattr(on_ray, name), getattr(local, name)), name

@@ -81,7 +81,7 @@ def test_prepared_index_keeps_offsets_and_vectors_aligned(index):
 @pytest.fixture(scope="module")
 def attributed_index():
     from answers_support import build
-    from assistant.index.store import bm25_tokens, load_index
+    from assistant.index.store import load_index
     from assistant.records import CitedReport, Document
     from assistant.search.retrieval import prepare
 
@@ -97,7 +97,7 @@ def attributed_index():
         Document(id="wikinews", title="Car bomb in Maidan Wardak", source="Wikinews", publisher="Wikinews",
                  published="2019-01-24", text="A car bomb was rammed into a military base in Maidan Shahr."),
     )
-    return prepare(load_index(build("attributed", documents)), bm25_tokens)
+    return prepare(load_index(build("attributed", documents)))
 
 
 @pytest.mark.parametrize("wanted, expected", [

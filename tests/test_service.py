@@ -233,18 +233,31 @@ def _damage_pointer(index_dir, kind: str) -> None:
         pointer.unlink()
         pointer.mkdir()
     elif kind == "a new version with a bad documents.jsonl record":
-        live = index_dir / pointer.read_text().strip()
-        broken = index_dir / "v-99999999T000000-broken"
-        shutil.copytree(live, broken)
-        (broken / "documents.jsonl").write_text('{"id": 1, "nonsense": true}\n')
-        pointer.write_text(broken.name + "\n")
+        folder = _new_version_with_a_copied_segment(index_dir)
+        (folder / "documents.jsonl").write_text('{"id": 1, "nonsense": true}\n')
     elif kind == "a new version with a truncated spans.npz":
-        live = index_dir / pointer.read_text().strip()
-        broken = index_dir / "v-99999999T000000-broken"
-        shutil.copytree(live, broken)
-        spans = broken / "spans.npz"
+        folder = _new_version_with_a_copied_segment(index_dir)
+        spans = folder / "spans.npz"
         spans.write_bytes(spans.read_bytes()[:100])
-        pointer.write_text(broken.name + "\n")
+
+
+def _new_version_with_a_copied_segment(index_dir):
+    """A new live version whose first segment is a copy (to be damaged); returns the copy's folder."""
+    import json
+    import shutil
+
+    pointer = index_dir / "CURRENT"
+    live = index_dir / pointer.read_text().strip()
+    broken = index_dir / "v-99999999T000000-broken"
+    shutil.copytree(live, broken)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    first = next(iter(manifest["segments"]))
+    shutil.copytree(index_dir / "segments" / first, index_dir / "segments" / "s-0000-00-broken")
+    manifest["segments"] = {("s-0000-00-broken" if name == first else name): record
+                            for name, record in manifest["segments"].items()}
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    pointer.write_text(broken.name + "\n")
+    return index_dir / "segments" / "s-0000-00-broken"
 
 
 @pytest.mark.parametrize("kind", ["non-UTF-8 CURRENT", "CURRENT is a folder",

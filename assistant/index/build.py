@@ -1,4 +1,9 @@
-"""Building an index: incremental by content hash, written as a new version, switched atomically."""
+"""Building an index: segments by month, written only when their documents change; a new version
+listing them is switched in atomically.
+
+An update embeds only added or changed documents and rewrites only the months they are in (their
+unchanged neighbours' vectors are copied from the live segment); every other month's segment is
+shared, as it is, with the new version."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,12 +22,13 @@ from typing import Any
 import numpy as np
 
 from assistant.index.format import (
-    FORMAT_VERSION, POINTER, VERSION_PREFIX, IndexUnavailable, Manifest, bm25_tokens, chunk_embedding_input,
-    file_record, title_prefix,
+    FORMAT_VERSION, POINTER, VERSION_PREFIX, VOCABULARY_FILE, IndexUnavailable, Manifest, chunk_embedding_input,
+    file_record,
 )
-from assistant.index.store import current_version, load_index, read_manifest
-from assistant.index.terms import TermArrays, save_terms, term_arrays
-from assistant.index.vectors import VectorIndex, choose_spec
+from assistant.index.segments import (
+    SEGMENTS, UNDATED, SegmentRows, month_of, read_ids, read_segment_record, segment_name, write_segment,
+)
+from assistant.index.store import LoadedIndex, current_version, live_folder, load_index, read_manifest
 from assistant.records import Document
 from assistant.storage import BusyError, ExclusiveLock, replace_file, sync_tree
 
@@ -39,39 +46,39 @@ class BuildReport:
     seconds: float
     embedding_seconds: float
     index: str
+    segments: int = 0
+    segments_written: int = 0
+    """Segments of the new version, and how many of them this build wrote (the rest were kept)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-@dataclass(frozen=True, kw_only=True)
-class _DocumentRows:
-    """One document's spans and vectors, reused as they are when the document is unchanged."""
-
-    chunks: np.ndarray          # (n, 2) start, end
-    sentences: np.ndarray       # (m, 3) start, end, chunk position within the document
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+_DocumentRows = SegmentRows
+"""One document's spans and vectors (the embedding stage's result per document)."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Reuse:
-    """What an update takes from the live version besides each document's rows: its vector
-    indexes (trained quantizers) and its stored sentence term ids (no re-tokenising)."""
+class _Live:
+    """What an update reuses of the live version: its segments (checked at load), where each
+    document's rows are, and the vocabulary its segments' term ids refer to."""
 
-    vector_indexes: dict[str, VectorIndex] = field(default_factory=dict)
-    terms: TermArrays | None = None
-    sentence_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Document id -> its (first, end) sentence rows in the live version."""
+    loaded: LoadedIndex | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+    """Document id -> content hash in the live version."""
+    places: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Document id -> (segment number, position in that segment)."""
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    vocabulary_id: str = ""
 
 
-def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _DocumentRows]], _Reuse]:
-    """Per document id of the live index: (content hash, rows), for reuse by an incremental build;
-    and what else of the live version an update reuses."""
+def _live_state(index_dir: Path, model: str) -> _Live:
+    """The live version for an incremental build; an empty `_Live` (a full build) when there is
+    none, when it has another format or was cut by another splitter version."""
     from assistant.ingest.chunking import SPLITTER_VERSION
 
-    if current_version(index_dir) is None:
-        return {}, _Reuse()
+    if current_version(index_dir) is None or _live_format(index_dir) != FORMAT_VERSION:
+        return _Live()
     manifest = read_manifest(index_dir)
     if manifest.model != model:
         raise IndexUnavailable(
@@ -79,31 +86,39 @@ def _previous_rows(index_dir: Path, model: str) -> tuple[dict[str, tuple[str, _D
             "rebuild it with `--full` or pass `--model` to match"
         )
     if manifest.splitter != SPLITTER_VERSION:
-        return {}, _Reuse()  # spans cut by another splitter version: every document is split and embedded again
+        return _Live()  # spans cut by another splitter version: every document is split and embedded again
     loaded = load_index(index_dir)
-    chunk_vectors = loaded.chunk_vectors()
-    sentence_vectors = loaded.sentence_vectors()
-    chunk_bounds = np.searchsorted(loaded.chunk_doc, np.arange(len(loaded.documents) + 1))
-    sentence_bounds = np.searchsorted(loaded.sentence_doc, np.arange(len(loaded.documents) + 1))
-    rows: dict[str, tuple[str, _DocumentRows]] = {}
-    for position, document in enumerate(loaded.documents):
-        c0, c1 = chunk_bounds[position], chunk_bounds[position + 1]
-        s0, s1 = sentence_bounds[position], sentence_bounds[position + 1]
-        rows[document.id] = (
-            manifest.document_hashes.get(document.id, ""),
-            _DocumentRows(
-                chunks=np.stack([loaded.chunk_start[c0:c1], loaded.chunk_end[c0:c1]], axis=1),
-                sentences=np.stack(
-                    [loaded.sentence_start[s0:s1], loaded.sentence_end[s0:s1], loaded.sentence_chunk[s0:s1] - c0], axis=1
-                ),
-                chunk_vectors=chunk_vectors[c0:c1],
-                sentence_vectors=sentence_vectors[s0:s1],
-            ),
-        )
-    return rows, _Reuse(vector_indexes={"chunks": loaded.chunk_index, "sentences": loaded.sentence_index},
-                        terms=loaded.terms,
-                        sentence_rows={document.id: (int(sentence_bounds[position]), int(sentence_bounds[position + 1]))
-                                       for position, document in enumerate(loaded.documents)})
+    hashes, places = {}, {}
+    for number, segment in enumerate(loaded.segments):
+        for position, (doc_id, digest) in enumerate(read_ids(segment.folder)):
+            hashes[doc_id] = digest
+            places[doc_id] = (number, position)
+    return _Live(loaded=loaded, hashes=hashes, places=places, vocabulary=dict(loaded.terms.vocabulary),
+                 vocabulary_id=manifest.vocabulary_id)
+
+
+def _live_format(index_dir: Path) -> int | None:
+    """The live manifest's format number, None when unreadable (the load then says why)."""
+    try:
+        return int(json.loads((live_folder(index_dir) / "manifest.json").read_text(encoding="utf-8"))["format_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return FORMAT_VERSION
+
+
+def _reused_rows(live: _Live, doc_id: str) -> SegmentRows:
+    """A document's spans and vectors as its live segment stores them."""
+    number, position = live.places[doc_id]
+    segment = live.loaded.segments[number]
+    spans = segment.spans
+    c0, c1 = np.searchsorted(spans["chunk_doc"], [position, position + 1])
+    s0, s1 = np.searchsorted(spans["sentence_doc"], [position, position + 1])
+    return SegmentRows(
+        chunks=np.stack([spans["chunk_start"][c0:c1], spans["chunk_end"][c0:c1]], axis=1),
+        sentences=np.stack([spans["sentence_start"][s0:s1], spans["sentence_end"][s0:s1],
+                            spans["sentence_chunk"][s0:s1] - c0], axis=1),
+        chunk_vectors=np.asarray(segment.chunk_index.vectors[c0:c1], dtype=np.float32),
+        sentence_vectors=np.asarray(segment.sentence_vectors[s0:s1], dtype=np.float32),
+    )
 
 
 def build_index(
@@ -134,8 +149,10 @@ def build_index(
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
-        previous, reuse = ({}, _Reuse()) if full else _previous_rows(index_dir, settings.model)
-        changed = [d for d in documents if previous.get(d.id, ("",))[0] != d.content_hash]
+        live = _Live() if full else _live_state(index_dir, settings.model)
+        vocabulary_id = live.vocabulary_id or uuid.uuid4().hex
+        plan = _plan_segments(documents, live, model=settings.model, vocabulary_id=vocabulary_id)
+        changed = [d for month in plan.to_write for d in plan.months[month] if live.hashes.get(d.id) != d.content_hash]
         if changed and embedder is None:
             if load_embedder is None:
                 from assistant.index.embedding import load_embedder
@@ -150,33 +167,52 @@ def build_index(
                 ),
                 split_document=split_document,
             )
-        new_ids = {d.id for d in documents}
         recorded_languages = _recorded_languages(index_dir, settings.model)
         model_languages = _model_languages(settings, recorded_languages)
-        if changed or full or set(previous) != new_ids or model_languages != recorded_languages:
-            unchanged = set()
-            for document in documents:
-                if document.id not in rows:
-                    rows[document.id] = previous[document.id][1]
-                    unchanged.add(document.id)
-            model_dimension = embedder.dimension if embedder is not None else read_manifest(index_dir).dimension
+        live_names = list(live.loaded.manifest.segments) if live.loaded is not None else None
+        if plan.to_write or list(plan.names.values()) != live_names or model_languages != recorded_languages:
+            dimension = embedder.dimension if embedder is not None else live.loaded.manifest.dimension
             try:
-                counts = _write_version(index_dir, documents, rows, model=settings.model, dimension=model_dimension,
-                                        model_languages=model_languages, reuse=reuse, unchanged=unchanged)
+                counts = _write_version(index_dir, plan, rows, live, model=settings.model, dimension=dimension,
+                                        model_languages=model_languages, vocabulary_id=vocabulary_id)
             except OSError as error:
                 raise _write_failed(index_dir, error) from error
         else:
-            manifest = read_manifest(index_dir)
+            manifest = live.loaded.manifest
             counts = (manifest.chunks, manifest.sentences)
-    updated = sum(1 for d in changed if d.id in previous)
+    new_ids = {d.id for d in documents}
+    updated = sum(1 for d in changed if d.id in live.hashes)
     return BuildReport(
         documents=len(documents), chunks=counts[0], sentences=counts[1],
         added=len(changed) - updated, updated=updated,
-        removed=sum(1 for doc_id in previous if doc_id not in new_ids),
+        removed=sum(1 for doc_id in live.hashes if doc_id not in new_ids),
         unchanged=len(documents) - len(changed), embedded_texts=embedded_texts,
         seconds=round(time.perf_counter() - started, 3), embedding_seconds=round(embedding_seconds, 3),
-        index=str(index_dir),
+        index=str(index_dir), segments=len(plan.names), segments_written=len(plan.to_write),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Plan:
+    months: dict[str, list[Document]]
+    """Documents per month, months in order (undated last), documents in corpus order."""
+    names: dict[str, str]
+    """Month -> segment name."""
+    to_write: tuple[str, ...]
+    """Months whose segment the live version does not have."""
+
+
+def _plan_segments(documents: Sequence[Document], live: _Live, *, model: str, vocabulary_id: str) -> _Plan:
+    from assistant.ingest.chunking import SPLITTER_VERSION
+
+    months: dict[str, list[Document]] = {}
+    for document in documents:
+        months.setdefault(month_of(document), []).append(document)
+    months = {month: months[month] for month in sorted(months, key=lambda m: (m == UNDATED, m))}
+    names = {month: segment_name(month, group, model=model, splitter=SPLITTER_VERSION, vocabulary_id=vocabulary_id)
+             for month, group in months.items()}
+    existing = set(live.loaded.manifest.segments) if live.loaded is not None else set()
+    return _Plan(months=months, names=names, to_write=tuple(m for m, name in names.items() if name not in existing))
 
 
 @contextlib.contextmanager
@@ -244,98 +280,45 @@ def _embed_documents(changed, *, embedder, settings, progress, chunker, split_do
     return rows, len(inputs), embedding_seconds
 
 
-def _write_version(index_dir: Path, documents, rows, *, model: str, dimension: int,
-                   model_languages: str = "", reuse: _Reuse | None = None,
-                   unchanged: set[str] = frozenset()) -> tuple[int, int]:
-    """Write a complete new version beside the live one, then switch CURRENT to it atomically.
-
-    Each vector index's kind is chosen by its row count (`vectors.choose_spec`); when the
-    live index has the same kind, its trained quantizers are reused (no k-means on update);
-    the `unchanged` documents' sentence terms are read from the live version's term ids.
-    """
-    import bm25s
-
+def _write_version(index_dir: Path, plan: _Plan, rows: dict[str, SegmentRows], live: _Live, *, model: str,
+                   dimension: int, model_languages: str, vocabulary_id: str) -> tuple[int, int]:
+    """Write the segments `plan` lacks, then a version listing every segment, then switch CURRENT to
+    it atomically; remove versions and segments no longer needed. Returns (chunks, sentences)."""
     from assistant.ingest.chunking import SPLITTER_VERSION
 
+    vocabulary = dict(live.vocabulary) if live.vocabulary_id == vocabulary_id else {}
+    segments_dir = index_dir / SEGMENTS
+    segments_dir.mkdir(exist_ok=True)
+    records: dict[str, dict[str, Any]] = {}
+    for month, name in plan.names.items():
+        final = segments_dir / name
+        if month in plan.to_write and not final.is_dir():
+            group = plan.months[month]
+            group_rows = {d.id: rows[d.id] if d.id in rows else _reused_rows(live, d.id) for d in group}
+            partial = segments_dir / f".{name}.{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+            write_segment(partial, month, group, group_rows, dimension=dimension, vocabulary=vocabulary)
+            sync_tree(partial)
+            partial.rename(final)
+        records[name] = read_segment_record(final)
     folder = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     folder.mkdir()
-    ordered = [rows[d.id] for d in documents]
-    chunk_doc = np.concatenate([np.full(len(r.chunks), i, dtype=np.int32) for i, r in enumerate(ordered)])
-    chunks = np.concatenate([r.chunks for r in ordered]).astype(np.int32)
-    sentence_doc = np.concatenate([np.full(len(r.sentences), i, dtype=np.int32) for i, r in enumerate(ordered)])
-    chunk_offsets = np.cumsum([0] + [len(r.chunks) for r in ordered[:-1]])
-    sentences = np.concatenate([r.sentences for r in ordered]).astype(np.int32)
-    sentence_chunk = sentences[:, 2] + chunk_offsets[sentence_doc].astype(np.int32)
-    np.savez(
-        folder / "spans.npz",
-        chunk_doc=chunk_doc, chunk_start=chunks[:, 0], chunk_end=chunks[:, 1],
-        sentence_doc=sentence_doc, sentence_start=sentences[:, 0], sentence_end=sentences[:, 1],
-        sentence_chunk=sentence_chunk,
-    )
-    specs = {}
-    for name, vectors in (
-        ("chunks", np.concatenate([r.chunk_vectors for r in ordered])),
-        ("sentences", np.concatenate([r.sentence_vectors for r in ordered])),
-    ):
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
-        vector_index = VectorIndex.build(vectors, choose_spec(len(vectors), dimension),
-                                         trained=(reuse or _Reuse()).vector_indexes.get(name))
-        vector_index.save(folder, name)
-        specs[name] = vector_index.spec.to_json()
-    chunk_texts = [
-        f"{title_prefix(documents[d])}\n{documents[d].text[s:e]}" for d, s, e in zip(chunk_doc, chunks[:, 0], chunks[:, 1])
-    ]
-    sentence_texts = [documents[d].text[s:e] for d, s, e in zip(sentence_doc, sentences[:, 0], sentences[:, 1])]
-    sentence_tokens = _sentence_tokens(documents, sentence_doc, sentence_texts, reuse or _Reuse(), unchanged)
-    for name, tokens in (("bm25_chunks", bm25_tokens(chunk_texts)), ("bm25_sentences", sentence_tokens)):
-        retriever = bm25s.BM25()
-        retriever.index(tokens, show_progress=False)
-        retriever.save(str(folder / name))
-    save_terms(folder, term_arrays(sentence_tokens, bm25_tokens([document.title for document in documents])))
-    with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
-        for document in documents:
-            handle.write(json.dumps({**asdict(document), "content_hash": document.content_hash}, ensure_ascii=False, default=str))
-            handle.write("\n")
+    words = sorted(vocabulary, key=vocabulary.__getitem__)
+    (folder / VOCABULARY_FILE).write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+    counts = {key: sum(record[key] for record in records.values()) for key in ("documents", "chunks", "sentences")}
     manifest = Manifest(
-        format_version=FORMAT_VERSION, model=model, dimension=dimension, documents=len(documents),
-        chunks=len(chunk_doc), sentences=len(sentence_doc),
-        document_hashes={d.id: d.content_hash for d in documents},
+        format_version=FORMAT_VERSION, model=model, dimension=dimension, **counts,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        files={path.relative_to(folder).as_posix(): file_record(path)
-               for path in sorted(folder.rglob("*")) if path.is_file()},
-        splitter=SPLITTER_VERSION, model_languages=model_languages, vectors=specs,
+        files={VOCABULARY_FILE: file_record(folder / VOCABULARY_FILE)},
+        splitter=SPLITTER_VERSION, model_languages=model_languages,
+        segments={name: file_record(segments_dir / name / "segment.json") for name in records},
+        vocabulary_id=vocabulary_id,
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
     sync_tree(folder)
     previous_version = _readable_version(index_dir)
     replace_file(index_dir / POINTER, folder.name + "\n")
     _remove_old_versions(index_dir, keep={folder.name, previous_version})
-    return len(chunk_doc), len(sentence_doc)
-
-
-def _sentence_tokens(documents: Sequence[Document], sentence_doc: np.ndarray, sentence_texts: list[str],
-                     reuse: _Reuse, unchanged: set[str]) -> list[list[str]]:
-    """BM25 tokens of every sentence: read back from the live term ids for unchanged documents,
-    tokenised for the others (the same tokens: same text, same splitter, same tokenizer)."""
-    bounds = np.searchsorted(sentence_doc, np.arange(len(documents) + 1))
-    tokens: list[list[str]] = [[] for _ in sentence_texts]
-    fresh: list[int] = []
-    terms = reuse.terms
-    words = list(terms.vocabulary) if terms is not None else []
-    for position, document in enumerate(documents):
-        start, end = int(bounds[position]), int(bounds[position + 1])
-        live = reuse.sentence_rows.get(document.id) if document.id in unchanged else None
-        if terms is None or live is None or live[1] - live[0] != end - start:
-            fresh.extend(range(start, end))
-            continue
-        ids = terms.sentence_ids[terms.sentence_indptr[live[0]]:terms.sentence_indptr[live[1]]].tolist()
-        cuts = (terms.sentence_indptr[live[0]:live[1] + 1] - terms.sentence_indptr[live[0]]).tolist()
-        for offset in range(end - start):
-            tokens[start + offset] = [words[i] for i in ids[cuts[offset]:cuts[offset + 1]]]
-    if fresh:
-        for row, row_tokens in zip(fresh, bm25_tokens([sentence_texts[row] for row in fresh])):
-            tokens[row] = row_tokens
-    return tokens
+    return counts["chunks"], counts["sentences"]
 
 
 def _readable_version(index_dir: Path) -> str | None:
@@ -355,7 +338,7 @@ def _write_failed(index_dir: Path, error: OSError) -> IndexUnavailable:
     live = None
     with contextlib.suppress(IndexUnavailable):
         live = current_version(index_dir)
-    for path in index_dir.glob(f"{VERSION_PREFIX}*-{os.getpid()}-*"):
+    for path in [*index_dir.glob(f"{VERSION_PREFIX}*-{os.getpid()}-*"), *(index_dir / SEGMENTS).glob(f".*.{os.getpid()}-*")]:
         if path.is_dir() and path.name != live:
             shutil.rmtree(path, ignore_errors=True)
     reason = "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
@@ -364,12 +347,22 @@ def _write_failed(index_dir: Path, error: OSError) -> IndexUnavailable:
 
 
 def _remove_old_versions(index_dir: Path, *, keep: set[str | None]) -> None:
-    """Delete every version but the live one and the one before it, and folders of builds that died.
+    """Delete every version but the live one and the one before it, folders of builds that died, and
+    segments neither kept version lists.
 
     The one before stays so that a reader that read CURRENT just before the switch can still load it.
     """
+    listed: set[str] = set()
     for path in index_dir.glob("v-*"):
-        if path.is_dir() and path.name not in keep:
+        if not path.is_dir():
+            continue
+        if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+            continue
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            listed.update(json.loads((path / "manifest.json").read_text(encoding="utf-8"))["segments"])
+    for path in (index_dir / SEGMENTS).glob("*"):
+        if path.is_dir() and path.name not in listed:
+            shutil.rmtree(path, ignore_errors=True)  # a segment no version lists, or one whose build died
     for stale in index_dir.glob(f".{POINTER}.*"):
         stale.unlink(missing_ok=True)  # a pointer write cut short by a kill

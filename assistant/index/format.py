@@ -5,20 +5,17 @@ Layout of an index folder:
     index/
       CURRENT            name of the live version folder (replaced atomically)
       .lock              held while a build runs
-      v-<time>-<pid>/    one complete version
-        manifest.json    format, model (and the languages it covers), dimension, counts,
-                         splitter version, per-document content hashes
-        documents.jsonl  every document with its text and metadata
-        spans.npz        chunk and sentence offsets into the document texts
-        chunks.faiss     chunk vectors (inner product over L2-normalised rows = cosine); the
-                         FAISS kind is chosen by size (index/vectors.py) and named in the manifest
-        sentences.faiss  sentence vectors
-        *.vectors.npy    for IVF-PQ kinds only: the exact float32 rows, memory-mapped to re-rank
-        bm25_chunks/     BM25 over title + chunk text
-        bm25_sentences/  BM25 over sentence text
+      segments/          immutable segments, one per publication month (`index/segments.py`),
+                         shared by every version that lists them
+      v-<time>-<pid>/    one version
+        manifest.json    format, model (and the languages it covers), dimension, counts, splitter
+                         version, the segments in order with the size and SHA-256 of each one's
+                         segment.json, and its own files' checksums
+        vocabulary.json  BM25 terms by id; ids only grow, so older segments' term ids stay valid
 
-A build writes a new version folder beside the live one and only then points
-CURRENT at it, so a build killed at any moment leaves the previous index usable.
+A build writes the segments whose documents changed and a new version folder listing every
+segment, and only then points CURRENT at it, so a build killed at any moment leaves the
+previous index usable; segments no version still lists are removed afterwards.
 """
 
 from __future__ import annotations
@@ -31,11 +28,13 @@ from typing import Any
 
 from assistant.records import CitedReport, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""1: one folder per version (no segments); read no more: a build replaces it with a full build."""
 POINTER = "CURRENT"
 VERSION_PREFIX = "v-"
 MAX_POINTER_BYTES = 256
 """CURRENT holds one folder name; anything longer is not a pointer this code wrote."""
+VOCABULARY_FILE = "vocabulary.json"
 
 
 class IndexUnavailable(Exception):
@@ -50,18 +49,20 @@ class Manifest:
     documents: int
     chunks: int
     sentences: int
-    document_hashes: dict[str, str]
     created: str
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per stored file (path relative to the version folder): {"bytes": size, "sha256": hex}.
-    Absent in indexes written before checksums were recorded; those load unchecked."""
+    """Per file of the version folder: {"bytes": size, "sha256": hex}."""
     splitter: str = ""
     """chunking.SPLITTER_VERSION at build time; when it differs, a build re-splits every document."""
     model_languages: str = ""
     """Languages the model covers ("en", "all", "en,fr"); "" (older indexes): known per model name."""
+    segments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The version's segments in order (month, then undated): name -> file record of its segment.json."""
+    vocabulary_id: str = ""
+    """Names the vocabulary lineage: segments written under another one have other term ids."""
+    document_hashes: dict[str, str] = field(default_factory=dict)
     vectors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per vector index ("chunks", "sentences"): its `index.vectors.VectorSpec` (kind, FAISS factory
-    string, nprobe, re-rank depth). Absent in older indexes: flat."""
+    """Format 1 only (per-document hashes now live in each segment's ids.json, kinds in segment.json)."""
 
 
 def bm25_tokens(texts: Sequence[str]) -> list[list[str]]:

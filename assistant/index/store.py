@@ -14,21 +14,30 @@ from typing import Any
 import numpy as np
 
 from assistant.index.format import (  # noqa: F401 - the format's names callers use are re-exported here
-    FORMAT_VERSION, MAX_POINTER_BYTES, POINTER, SPAN_ARRAYS, VERSION_PREFIX, IndexUnavailable, Manifest,
-    bm25_tokens, chunk_embedding_input, document_from_record, file_record, title_prefix, valid_version_name,
+    FORMAT_VERSION, MAX_POINTER_BYTES, POINTER, SPAN_ARRAYS, VERSION_PREFIX, VOCABULARY_FILE, IndexUnavailable,
+    Manifest, bm25_tokens, chunk_embedding_input, document_from_record, file_record, title_prefix, valid_version_name,
 )
-from assistant.index.terms import TermArrays, load_terms
-from assistant.index.vectors import VectorIndex, VectorSpec
-from assistant.records import Document
+from assistant.index.bm25 import SegmentedBM25
+from assistant.index.segments import (
+    SEGMENTS, DocumentStore, RowStack, Segment, SegmentedVectors, load_segment, read_segment_record, segment_files,
+    valid_segment_name,
+)
+from assistant.index.terms import TermArrays
 
 
 @dataclass(frozen=True, kw_only=True)
 class LoadedIndex:
-    """An index in memory. Offsets index `documents[doc].text`; row i of a FAISS index is span i."""
+    """An index as loaded: its segments, one after the other (`index/segments.py`).
+
+    Document, chunk and sentence numbers run over all segments in the version's order;
+    offsets index `documents[doc].text` (documents are read from disk by number when asked for).
+    Row i of `chunk_index` / `sentence_rows` is chunk / sentence i.
+    """
 
     path: Path
     manifest: Manifest
-    documents: tuple[Document, ...]
+    segments: tuple[Segment, ...]
+    documents: DocumentStore
     chunk_doc: np.ndarray
     chunk_start: np.ndarray
     chunk_end: np.ndarray
@@ -36,12 +45,19 @@ class LoadedIndex:
     sentence_start: np.ndarray
     sentence_end: np.ndarray
     sentence_chunk: np.ndarray
-    chunk_index: VectorIndex
-    sentence_index: VectorIndex
-    chunk_bm25: Any
-    sentence_bm25: Any
-    terms: TermArrays | None = None
-    """Term ids per sentence and title (memory-mapped); None for indexes stored without them."""
+    chunk_index: SegmentedVectors
+    sentence_rows: RowStack
+    chunk_bm25: SegmentedBM25
+    sentence_bm25: SegmentedBM25
+    terms: TermArrays
+    """Term ids per sentence and title, in the version's vocabulary; IDF over all sentences."""
+    doc_day: np.ndarray
+    """Published date of each document as an ordinal day, -1 when unknown."""
+    outlet_combinations: tuple[tuple[str, str, tuple[str, ...]], ...]
+    """The distinct (publisher, source, cited outlets) of the documents; `doc_outlet_group[d]` is d's."""
+    doc_outlet_group: np.ndarray
+    credit_counts: dict[tuple[str, str | None], int]
+    """Documents per (publisher as given, license)."""
 
     def chunk_text(self, row: int) -> str:
         return self.documents[self.chunk_doc[row]].text[self.chunk_start[row]:self.chunk_end[row]]
@@ -49,13 +65,13 @@ class LoadedIndex:
     def sentence_text(self, row: int) -> str:
         return self.documents[self.sentence_doc[row]].text[self.sentence_start[row]:self.sentence_end[row]]
 
-    def chunk_vectors(self) -> np.ndarray:
-        """The stored chunk vectors as an (n, dimension) float32 array."""
+    def chunk_vectors(self) -> RowStack:
+        """The stored chunk vectors, (n, dimension) float32 rows (read by row; `np.asarray` copies all)."""
         return self.chunk_index.vectors
 
-    def sentence_vectors(self) -> np.ndarray:
-        """The stored sentence vectors as an (n, dimension) float32 array."""
-        return self.sentence_index.vectors
+    def sentence_vectors(self) -> RowStack:
+        """The stored sentence vectors, (n, dimension) float32 rows."""
+        return self.sentence_rows
 
 
 # ---------------------------------------------------------------- reading
@@ -136,37 +152,21 @@ def recorded_model(index_dir: Path) -> str | None:
         return None
 
 
-def _read_documents(folder: Path) -> tuple[Document, ...]:
-    """Every stored document; ValueError naming the line for a record that is not one."""
-    documents = []
-    with open(folder / "documents.jsonl", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                documents.append(document_from_record(json.loads(line)))
-            except (ValueError, TypeError, AttributeError) as error:
-                raise ValueError(f"documents.jsonl line {number}: not a document record ({error})") from None
-    return tuple(documents)
-
-
-def vector_spec(manifest: Manifest, name: str) -> VectorSpec:
-    """The stored kind of vector index `name` ("chunks", "sentences"); flat for older indexes."""
-    return VectorSpec(**manifest.vectors[name]) if name in manifest.vectors else VectorSpec()
-
-
 LOAD_CHECKSUM_MAX_BYTES = 32 * 2**20
-"""At load, a bulk numeric file (`BULK_SUFFIXES`: vectors, FAISS codes, term ids) larger than
-this is checked by size only, so a large archive loads without reading every byte of its
-memory-mapped arrays; `verify` checks every checksum. Documents, spans and the manifest
+"""At load, a bulk numeric file (`BULK_SUFFIXES`: vectors, FAISS codes, term ids, postings) larger
+than this is checked by size only, so a large archive loads without reading every byte of its
+memory-mapped arrays; `verify` checks every checksum. Documents, spans and the manifests
 (the quoted words, their offsets and bylines) are always checked in full."""
 BULK_SUFFIXES = (".faiss", ".npy")
 
 
-def check_files(folder: Path, manifest: Manifest, *, checksums: bool = True,
+def check_files(folder: Path, files: dict[str, dict[str, Any]], *, checksums: bool = True,
                 bulk_limit: int | None = None) -> list[str]:
-    """What does not match the manifest's file records: missing files, sizes, checksums
-    (`checksums=False` compares sizes only; with `bulk_limit`, bulk files over that many bytes too)."""
+    """What in `folder` does not match its file records ({name: {"bytes", "sha256"}}): missing files,
+    sizes, checksums (`checksums=False` compares sizes only; with `bulk_limit`, bulk files over that
+    many bytes too). Problems name the file relative to `folder`."""
     problems = []
-    for name, expected in manifest.files.items():
+    for name, expected in files.items():
         path = folder / name
         if not path.is_file():
             problems.append(f"{name} is missing")
@@ -180,23 +180,65 @@ def check_files(folder: Path, manifest: Manifest, *, checksums: bool = True,
     return problems
 
 
+def segment_folder(index_dir: Path, name: str) -> Path:
+    return Path(index_dir) / SEGMENTS / name
+
+
+def check_segments(index_dir: Path, manifest: Manifest, *, checksums: bool = True,
+                   bulk_limit: int | None = None) -> list[str]:
+    """Every segment of the version against its record: segment.json against the version's manifest,
+    then the segment's files against segment.json. Problems name `segments/<name>/<file>`."""
+    problems = []
+    for name, expected in manifest.segments.items():
+        if not valid_segment_name(name):
+            problems.append(f"the manifest names {name[:80]!r}, which is not a segment name")
+            continue
+        folder = segment_folder(index_dir, name)
+        found = check_files(folder, {"segment.json": expected}, checksums=checksums)
+        if not found:
+            try:
+                record = read_segment_record(folder)
+            except (OSError, ValueError) as error:
+                found = [f"segment.json: {error}"]
+            else:
+                found = check_files(folder, segment_files(record), checksums=checksums, bulk_limit=bulk_limit)
+        problems += [f"{SEGMENTS}/{name}/{problem}" for problem in found]
+    return problems
+
+
 def check_counts(index: LoadedIndex) -> list[str]:
-    """Where the loaded arrays disagree with the manifest or with each other."""
+    """Where the loaded arrays disagree with the manifests or with each other."""
     manifest = index.manifest
     problems = []
-    if len(index.documents) != manifest.documents:
-        problems.append(f"documents.jsonl holds {len(index.documents):,} documents, the manifest says {manifest.documents:,}")
-    spans = {"chunk": (index.chunk_doc, index.chunk_start, index.chunk_end),
-             "sentence": (index.sentence_doc, index.sentence_start, index.sentence_end, index.sentence_chunk)}
-    expected = {"chunk": manifest.chunks, "sentence": manifest.sentences}
-    vectors = {"chunk": index.chunk_index, "sentence": index.sentence_index}
-    for kind, arrays in spans.items():
-        if any(len(array) != expected[kind] for array in arrays):
-            problems.append(f"spans.npz {kind} rows do not match the manifest's {expected[kind]:,}")
-        if vectors[kind].count != expected[kind]:
-            problems.append(f"{kind}s.faiss holds {vectors[kind].count:,} vectors, the manifest says {expected[kind]:,}")
-        if vectors[kind].dimension != manifest.dimension:
-            problems.append(f"{kind}s.faiss has dimension {vectors[kind].dimension}, the manifest says {manifest.dimension}")
+    for segment in index.segments:
+        record, spans = segment.record, segment.spans
+        where = f"{SEGMENTS}/{segment.folder.name}"
+        documents = len(segment.offsets) - 1
+        if documents != record["documents"] or len(segment.days) != documents or len(segment.outlet_group) != documents:
+            problems.append(f"{where}/documents.jsonl does not hold the {record['documents']:,} documents its segment.json says")
+        if any(len(spans[key]) != record["chunks"] for key in ("chunk_doc", "chunk_start", "chunk_end")):
+            problems.append(f"{where}/spans.npz chunk rows do not match segment.json's {record['chunks']:,}")
+        if any(len(spans[key]) != record["sentences"]
+               for key in ("sentence_doc", "sentence_start", "sentence_end", "sentence_chunk")):
+            problems.append(f"{where}/spans.npz sentence rows do not match segment.json's {record['sentences']:,}")
+        if segment.chunk_index.count != record["chunks"] or segment.chunk_index.dimension != manifest.dimension:
+            problems.append(f"{where}/chunks.faiss holds {segment.chunk_index.count:,} vectors of dimension "
+                            f"{segment.chunk_index.dimension}, segment.json says {record['chunks']:,} of {manifest.dimension}")
+        if segment.sentence_vectors.shape != (record["sentences"], manifest.dimension):
+            problems.append(f"{where}/sentences.npy holds {segment.sentence_vectors.shape}, segment.json says "
+                            f"({record['sentences']:,}, {manifest.dimension})")
+        if (segment.chunk_postings.row_count != record["chunks"]
+                or segment.sentence_postings.row_count != record["sentences"]):
+            problems.append(f"{where}: the BM25 postings do not match segment.json's rows")
+        if len(segment.outlet_group) and (segment.outlet_group.min() < 0
+                                          or segment.outlet_group.max() >= len(segment.outlets)):
+            problems.append(f"{where}/documents.npz outlet groups are out of range")
+    if problems:
+        return problems
+    totals = {"documents": len(index.documents), "chunks": len(index.chunk_doc), "sentences": len(index.sentence_doc)}
+    for name, found in totals.items():
+        if found != getattr(manifest, name):
+            problems.append(f"the segments hold {found:,} {name}, the manifest says {getattr(manifest, name):,}")
     problems += _check_terms(index.terms, manifest)
     if problems:
         return problems
@@ -206,64 +248,52 @@ def check_counts(index: LoadedIndex) -> list[str]:
             problems.append(f"spans.npz {name} documents are out of range or order")
         elif len(doc) and (np.any(start < 0) or np.any(end < start)):
             problems.append(f"spans.npz {name} offsets are out of range")
-        elif len(doc):
-            lengths = np.array([len(d.text) for d in index.documents])
-            if np.any(end > lengths[doc]):
-                problems.append(f"spans.npz {name} offsets run past their document's text")
     if len(index.sentence_chunk) and (index.sentence_chunk.min() < 0 or index.sentence_chunk.max() >= manifest.chunks):
         problems.append("spans.npz sentence chunks are out of range")
     return problems
 
 
-def _check_terms(terms: TermArrays | None, manifest: Manifest) -> list[str]:
-    if terms is None:
-        return []
+def _check_text_ends(index: LoadedIndex) -> list[str]:
+    """Spans that run past their document's text (reads every document: `verify` only)."""
+    lengths = np.array([len(document.text) for document in index.documents])
+    for doc, end, name in ((index.chunk_doc, index.chunk_end, "chunk"), (index.sentence_doc, index.sentence_end, "sentence")):
+        if len(doc) and np.any(end > lengths[doc]):
+            return [f"spans.npz {name} offsets run past their document's text"]
+    return []
+
+
+def _check_terms(terms: TermArrays, manifest: Manifest) -> list[str]:
     for name, indptr, ids, rows in (("sentence", terms.sentence_indptr, terms.sentence_ids, manifest.sentences),
                                     ("title", terms.title_indptr, terms.title_ids, manifest.documents)):
         if len(indptr) != rows + 1 or indptr[0] != 0 or indptr[-1] != len(ids) or np.any(np.diff(indptr) < 0):
             return [f"terms/{name}_indptr does not match the manifest's {rows:,} rows"]
         if len(ids) and (ids.min() < 0 or ids.max() >= len(terms.vocabulary)):
             return [f"terms/{name}_ids are out of the vocabulary's range"]
-    if len(terms.idf) != len(terms.vocabulary):
-        return ["terms/idf does not match the vocabulary"]
     return []
 
 
 def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     """Load the live version of the index in `index_dir`, or raise IndexUnavailable.
 
-    Every load checks the stored files' sizes and (with `checksums`, the default)
-    SHA-256 against the manifest (bulk arrays over `LOAD_CHECKSUM_MAX_BYTES`: size only), and the row counts of documents, spans and
-    vectors against the manifest and each other, so a damaged or partial version
-    is refused with one line instead of answering wrongly. On the 3,276-document
-    conflict-news index (17.4 MB) a warm load took 346 ms with checksums, 286 ms
-    without (load average 20 on 2 cores); `verify` checks the same and more.
+    Every load checks the version's files and every segment's files against their records:
+    sizes, and (with `checksums`, the default) SHA-256 (bulk arrays over `LOAD_CHECKSUM_MAX_BYTES`:
+    size only); then the row counts of documents, spans, vectors and postings against the
+    records and each other, so a damaged or partial version is refused with one line instead
+    of answering wrongly. `verify` checks the same and more.
     """
-    import bm25s
-
     index_dir = Path(index_dir)
     # CURRENT is read once, so a build switching it meanwhile cannot mix two versions.
     folder = live_folder(index_dir)
     manifest = read_manifest(index_dir, folder)
-    problems = check_files(folder, manifest, checksums=checksums, bulk_limit=LOAD_CHECKSUM_MAX_BYTES)
+    problems = check_files(folder, manifest.files, checksums=checksums, bulk_limit=LOAD_CHECKSUM_MAX_BYTES)
+    problems = problems or check_segments(index_dir, manifest, checksums=checksums, bulk_limit=LOAD_CHECKSUM_MAX_BYTES)
     if problems:
         raise _damaged(index_dir, problems[0])
     try:
-        with np.load(folder / "spans.npz") as spans_file:
-            spans = {key: spans_file[key] for key in SPAN_ARRAYS}
-        loaded = LoadedIndex(
-            path=folder,
-            manifest=manifest,
-            documents=_read_documents(folder),
-            chunk_doc=spans["chunk_doc"], chunk_start=spans["chunk_start"], chunk_end=spans["chunk_end"],
-            sentence_doc=spans["sentence_doc"], sentence_start=spans["sentence_start"],
-            sentence_end=spans["sentence_end"], sentence_chunk=spans["sentence_chunk"],
-            chunk_index=VectorIndex.load(folder, "chunks", vector_spec(manifest, "chunks")),
-            sentence_index=VectorIndex.load(folder, "sentences", vector_spec(manifest, "sentences")),
-            chunk_bm25=bm25s.BM25.load(str(folder / "bm25_chunks"), mmap=True),
-            sentence_bm25=bm25s.BM25.load(str(folder / "bm25_sentences"), mmap=True),
-            terms=load_terms(folder),
-        )
+        loaded = _assemble(folder, manifest, [
+            load_segment(segment_folder(index_dir, name), read_segment_record(segment_folder(index_dir, name)))
+            for name in manifest.segments
+        ])
     except Exception as error:  # noqa: BLE001 - any damage to stored files is one line, never a crash
         raise _damaged(index_dir, f"{type(error).__name__}: {error}") from error
     problems = check_counts(loaded)
@@ -272,9 +302,64 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     return loaded
 
 
+def _assemble(folder: Path, manifest: Manifest, segments: list[Segment]) -> LoadedIndex:
+    """One numbering over the segments: spans and term ids concatenated (small), vectors,
+    postings and documents left where they are behind `RowStack`, `SegmentedBM25`, `DocumentStore`."""
+    words = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+    vocabulary = {word: number for number, word in enumerate(words)}
+    documents = DocumentStore(segments)
+    doc_starts = documents.starts[:-1]
+    chunk_starts = np.concatenate([[0], np.cumsum([s.record["chunks"] for s in segments], dtype=np.int64)])[:-1]
+
+    def joined(key: str, shift: Any = None) -> np.ndarray:
+        parts = [s.spans[key] + (0 if shift is None else int(shift[i])) for i, s in enumerate(segments)]
+        return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)
+
+    sentence_bm25 = SegmentedBM25(vocabulary, [s.sentence_postings for s in segments])
+    combinations: dict[tuple[str, str, tuple[str, ...]], int] = {}
+    groups = [np.asarray([combinations.setdefault(c, len(combinations)) for c in s.outlets], dtype=np.int32)[s.outlet_group]
+              if len(s.outlets) else np.zeros(0, dtype=np.int32) for s in segments]
+    credits: dict[tuple[str, str | None], int] = {}
+    for segment in segments:
+        for publisher, license_name, count in segment.credits:
+            credits[(publisher, license_name)] = credits.get((publisher, license_name), 0) + count
+    return LoadedIndex(
+        path=folder, manifest=manifest, segments=tuple(segments), documents=documents,
+        chunk_doc=joined("chunk_doc", doc_starts), chunk_start=joined("chunk_start"), chunk_end=joined("chunk_end"),
+        sentence_doc=joined("sentence_doc", doc_starts), sentence_start=joined("sentence_start"),
+        sentence_end=joined("sentence_end"), sentence_chunk=joined("sentence_chunk", chunk_starts),
+        chunk_index=SegmentedVectors([s.chunk_index for s in segments], manifest.dimension),
+        sentence_rows=RowStack([s.sentence_vectors for s in segments], manifest.dimension),
+        chunk_bm25=SegmentedBM25(vocabulary, [s.chunk_postings for s in segments]),
+        sentence_bm25=sentence_bm25,
+        terms=TermArrays(vocabulary=vocabulary,
+                         sentence_indptr=_joined_csr([s.terms["sentence_indptr"] for s in segments]),
+                         sentence_ids=_joined_ids([s.terms["sentence_ids"] for s in segments]),
+                         title_indptr=_joined_csr([s.terms["title_indptr"] for s in segments]),
+                         title_ids=_joined_ids([s.terms["title_ids"] for s in segments]),
+                         idf=sentence_bm25.idf),
+        doc_day=np.concatenate([s.days for s in segments]) if segments else np.zeros(0, dtype=np.int64),
+        outlet_combinations=tuple(combinations),
+        doc_outlet_group=np.concatenate(groups) if groups else np.zeros(0, dtype=np.int32),
+        credit_counts=credits,
+    )
+
+
+def _joined_csr(indptrs: list[np.ndarray]) -> np.ndarray:
+    parts, total = [np.zeros(1, dtype=np.int64)], 0
+    for indptr in indptrs:
+        parts.append(np.asarray(indptr[1:], dtype=np.int64) + total)
+        total += int(indptr[-1])
+    return np.concatenate(parts)
+
+
+def _joined_ids(ids: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, dtype=np.int32)
+
 
 def verify_index(index_dir: Path) -> dict[str, Any]:
-    """Check the live version fully: pointer, manifest, every file's checksum, counts, loadability.
+    """Check the live version fully: pointer, manifests, every file's checksum (every segment's),
+    counts, spans against the texts, loadability.
 
     Returns {"index", "version", "ok", "problems": [...], "files": n, "bytes": n, "seconds": s};
     raises nothing for damage (it is listed), IndexUnavailable only when there is no index at all.
@@ -293,16 +378,18 @@ def verify_index(index_dir: Path) -> dict[str, Any]:
         report["problems"].append(str(error))
         report["seconds"] = round(time.perf_counter() - started, 3)
         return report
-    if not manifest.files:
-        report["problems"].append("the manifest records no checksums (built by an older version): "
-                                  "rebuild it with `conflict-qa build --full`")
-    else:
-        report["problems"] += check_files(folder, manifest)
-        report["files"] = len(manifest.files)
-        report["bytes"] = sum(record.get("bytes", 0) for record in manifest.files.values())
+    report["problems"] += check_files(folder, manifest.files) + check_segments(index_dir, manifest)
+    records = list(manifest.files.values())
+    for name in manifest.segments:
+        try:
+            records += list(segment_files(read_segment_record(segment_folder(index_dir, name))).values())
+        except (OSError, ValueError):
+            pass
+    report["files"] = len(records) + len(manifest.segments)
+    report["bytes"] = sum(record.get("bytes", 0) for record in records)
     if not report["problems"]:
         try:
-            load_index(index_dir, checksums=False)
+            report["problems"] += _check_text_ends(load_index(index_dir, checksums=False))
         except IndexUnavailable as error:
             report["problems"].append(str(error))
     report["ok"] = not report["problems"]
@@ -311,7 +398,7 @@ def verify_index(index_dir: Path) -> dict[str, Any]:
 
 
 def index_statistics(index_dir: Path) -> dict[str, Any]:
-    """What the live index holds, without loading vectors: counts, sources, dates, size on disk.
+    """What the live index holds: counts, sources, dates, size on disk (reads every document once).
 
     `sources` counts documents per outlet (publisher or cited, names normalised by
     `ingest.outlets`); `publishers` counts them per (publisher, license), for credits.
@@ -321,10 +408,10 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
     from assistant.ingest.outlets import corpus_credits, document_outlets
 
     index_dir = Path(index_dir)
-    folder = live_folder(index_dir)
-    manifest = read_manifest(index_dir, folder)
+    loaded = load_index(index_dir)
+    manifest = loaded.manifest
     try:
-        documents = _read_documents(folder)
+        documents = list(loaded.documents)
     except (OSError, ValueError) as error:
         raise _damaged(index_dir, error) from error
     sources: dict[str, int] = {}
@@ -335,9 +422,10 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
     languages: dict[str, int] = {}
     for document in documents:
         languages[document.language or "unknown"] = languages.get(document.language or "unknown", 0) + 1
+    folders = [loaded.path] + [segment.folder for segment in loaded.segments]
     return {
         "index": str(index_dir),
-        "version": folder.name,
+        "version": loaded.path.name,
         "model": manifest.model,
         "dimension": manifest.dimension,
         "documents": manifest.documents,
@@ -348,10 +436,11 @@ def index_statistics(index_dir: Path) -> dict[str, Any]:
         "languages": dict(sorted(languages.items(), key=lambda item: (-item[1], item[0]))),
         "model_languages": manifest.model_languages or None,
         "splitter": manifest.splitter or None,
-        "vectors": {name: vector_spec(manifest, name).factory for name in ("chunks", "sentences")},
+        "segments": len(loaded.segments),
+        "vectors": {"chunks": loaded.chunk_index.kinds, "sentences": "float32 rows"},
         "published": {"first": dates[0] if dates else None, "last": dates[-1] if dates else None,
                       "undated": len(documents) - len(dates)},
-        "bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
+        "bytes": sum(p.stat().st_size for folder in folders for p in folder.rglob("*") if p.is_file()),
         "created": manifest.created,
         "updated": manifest.created,
         "feeds": feed_summary(documents),

@@ -132,13 +132,14 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: Path, name: str, spec: VectorSpec | None = None) -> VectorIndex:
-        """Read what `save` wrote; the exact IVF rows are memory-mapped, not read."""
+        """Read what `save` wrote, memory-mapped: a flat index's rows (FAISS `IO_FLAG_MMAP_IFC`) and
+        the exact IVF rows are paged in as questions read them, not read at load."""
         import faiss
 
         spec = spec or VectorSpec()
-        index = faiss.read_index(str(Path(folder) / f"{name}.faiss"))
         if spec.kind == "flat":
-            return cls(index, spec)
+            return cls(faiss.read_index(str(Path(folder) / f"{name}.faiss"), faiss.IO_FLAG_MMAP_IFC), spec)
+        index = faiss.read_index(str(Path(folder) / f"{name}.faiss"))
         vectors = np.load(Path(folder) / f"{name}.vectors.npy", mmap_mode="r").view(np.ndarray)
         return cls(index, spec, vectors)
 

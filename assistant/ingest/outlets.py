@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -169,9 +169,13 @@ def cited_outlets(cites: Sequence[CitedReport], aliases: OutletAliases | None = 
 
 def document_outlets(document: Document, aliases: OutletAliases | None = None) -> tuple[str, ...]:
     """Every outlet a document counts for, as shown: its publisher, its sources, each cited outlet."""
+    return outlets_of(document.publisher, document.source, tuple(cite.name for cite in document.cites), aliases)
+
+
+def outlets_of(publisher: str, source: str, cited: Sequence[str], aliases: OutletAliases | None = None) -> tuple[str, ...]:
+    """`document_outlets` from what it reads of a document: publisher, source, cited outlets' names."""
     aliases = aliases or default_aliases()
-    given = [*split_outlets(document.publisher or document.source), *split_outlets(document.source),
-             *(cite.name for cite in document.cites)]
+    given = [*split_outlets(publisher or source), *split_outlets(source), *cited]
     names = [outlet for name in _fold_numbered([display_name(name, aliases) for name in given], aliases)
              for outlet in outlets_named(name, aliases)]
     unique: dict[str, str] = {}
@@ -199,8 +203,18 @@ def corpus_credits(documents: Iterable[Document], aliases: OutletAliases | None 
     """Publishers and the licenses they state, with document counts, most documents first."""
     counts: dict[tuple[str, str | None], int] = {}
     for document in documents:
-        key = (publisher_name(document.publisher or document.source, aliases), document.license)
+        key = (document.publisher or document.source, document.license)
         counts[key] = counts.get(key, 0) + 1
+    return credits_from_counts(counts, aliases)
+
+
+def credits_from_counts(given: Mapping[tuple[str, str | None], int],
+                        aliases: OutletAliases | None = None) -> tuple[Credit, ...]:
+    """`corpus_credits` from documents counted per (publisher as given, license)."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for (publisher, license_name), count in given.items():
+        key = (publisher_name(publisher, aliases), license_name)
+        counts[key] = counts.get(key, 0) + count
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0][0].casefold(), item[0][1] or ""))
     return tuple(Credit(publisher=publisher, license=license, documents=count)
                  for (publisher, license), count in ordered)

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.index.terms import BigramSets, TermSets, computed_terms
-from assistant.ingest.outlets import document_outlets, outlet_key, outlet_keys
+from assistant.index.terms import BigramSets, TermSets
+from assistant.ingest.outlets import outlet_key, outlet_keys, outlets_of
 
 DENSE_DEPTH = 256
 """Rows asked of each candidate list (dense and BM25) per query, before any deepening."""
@@ -72,8 +72,9 @@ class SearchFilters:
 class SearchIndex:
     """The arrays retrieval and ranking need, derived once from a `LoadedIndex`.
 
-    `chunk_vectors` / `sentence_vectors` are the loaded index's own rows (a view or a
-    memory map, not a copy); `chunk_search` / `sentence_search` its `VectorIndex`es.
+    `chunk_vectors` / `sentence_vectors` are the loaded index's own rows (read by row from
+    the segments' memory maps, never copied whole); `chunk_search` searches the chunks
+    (`index.segments.SegmentedVectors`); `chunk_bm25` / `sentence_bm25` score BM25.
     `sentence_terms[i]` is the set of BM25 term ids of sentence i and
     `sentence_bigrams[i]` its pairs of consecutive terms; `term_idf`
     their inverse document frequency over sentences; `doc_day` the published
@@ -91,7 +92,6 @@ class SearchIndex:
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
     chunk_search: Any
-    sentence_search: Any
     chunk_bm25: Any
     sentence_bm25: Any
     chunk_sentences: Sequence[np.ndarray]
@@ -101,67 +101,44 @@ class SearchIndex:
     vocabulary: dict[str, int]
     term_idf: np.ndarray
     doc_day: np.ndarray
-    doc_outlets: tuple[frozenset[str], ...]
     outlets: tuple[str, ...]
-    outlet_groups: tuple[frozenset[str], ...] = ()
+    outlet_groups: tuple[frozenset[str], ...]
     """The distinct outlet-key sets; `doc_outlet_group[d]` is document d's (filters test each set once)."""
-    doc_outlet_group: np.ndarray | None = None
+    doc_outlet_group: np.ndarray
 
     def sentence_text(self, row: int) -> str:
         document = self.documents[self.sentence_doc[row]]
         return document.text[self.sentence_start[row]:self.sentence_end[row]]
 
 
-def prepare(loaded: Any, tokenize: Any) -> SearchIndex:
+def prepare(loaded: Any) -> SearchIndex:
     """Everything retrieval needs from a `LoadedIndex`, computed once per load.
 
-    Arrays the loaded index holds are used as they are (vectors, spans, stored term
-    ids); `tokenize` (`index.bm25_tokens`) is needed only for an index stored
-    without term ids, so that sentence terms match the BM25 index.
+    Arrays the loaded index holds are used as they are (vectors, spans, stored term ids,
+    publication days, outlet groups); each distinct outlet combination is normalised once
+    (an archive repeats a few hundred). No document is read.
     """
-    documents = loaded.documents
     terms = loaded.terms
-    if terms is None:
-        terms = computed_terms([loaded.sentence_text(row) for row in range(len(loaded.sentence_doc))],
-                               [document.title for document in documents], tokenize)
-    sentence_terms = TermSets(terms.sentence_indptr, terms.sentence_ids)
-    sentence_bigrams = BigramSets(terms.sentence_indptr, terms.sentence_ids)
-    title_terms = TermSets(terms.title_indptr, terms.title_ids)
-    vocabulary = terms.vocabulary
-    term_idf = terms.idf
-    chunk_sentences = RowGroups(loaded.sentence_chunk, len(loaded.chunk_doc))
-    doc_day = np.array([
-        dt.date.fromisoformat(document.published).toordinal() if _is_iso(document.published) else -1
-        for document in documents
-    ], dtype=np.int64)
-    # Archives repeat a few hundred outlet combinations: each is normalised once.
-    combinations: dict[tuple[Any, ...], int] = {}
-    shown: list[tuple[str, ...]] = []
-    doc_outlet_group = np.empty(len(documents), dtype=np.int32)
-    for position, document in enumerate(documents):
-        key = (document.publisher, document.source, tuple(cite.name for cite in document.cites))
-        group = combinations.get(key)
-        if group is None:
-            group = combinations[key] = len(shown)
-            shown.append(document_outlets(document))
-        doc_outlet_group[position] = group
+    shown = [outlets_of(publisher, source, cited) for publisher, source, cited in loaded.outlet_combinations]
     outlet_groups = tuple(frozenset(outlet_key(name) for name in names) for names in shown)
-    doc_outlets = tuple(outlet_groups[group] for group in doc_outlet_group.tolist())
+    doc_outlet_group = np.asarray(loaded.doc_outlet_group, dtype=np.int32)
     first_shown: dict[str, str] = {}
     for names in shown:
         for name in names:
             first_shown.setdefault(outlet_key(name), name)
     return SearchIndex(
-        documents=documents,
+        documents=loaded.documents,
         chunk_doc=loaded.chunk_doc, chunk_start=loaded.chunk_start, chunk_end=loaded.chunk_end,
         sentence_doc=loaded.sentence_doc, sentence_start=loaded.sentence_start,
         sentence_end=loaded.sentence_end, sentence_chunk=loaded.sentence_chunk,
         chunk_vectors=loaded.chunk_vectors(), sentence_vectors=loaded.sentence_vectors(),
-        chunk_search=loaded.chunk_index, sentence_search=loaded.sentence_index,
+        chunk_search=loaded.chunk_index,
         chunk_bm25=loaded.chunk_bm25, sentence_bm25=loaded.sentence_bm25,
-        chunk_sentences=chunk_sentences, sentence_terms=sentence_terms,
-        sentence_bigrams=sentence_bigrams, title_terms=title_terms,
-        vocabulary=vocabulary, term_idf=term_idf, doc_day=doc_day, doc_outlets=doc_outlets,
+        chunk_sentences=RowGroups(loaded.sentence_chunk, len(loaded.chunk_doc)),
+        sentence_terms=TermSets(terms.sentence_indptr, terms.sentence_ids),
+        sentence_bigrams=BigramSets(terms.sentence_indptr, terms.sentence_ids),
+        title_terms=TermSets(terms.title_indptr, terms.title_ids),
+        vocabulary=terms.vocabulary, term_idf=terms.idf, doc_day=np.asarray(loaded.doc_day, dtype=np.int64),
         outlets=tuple(sorted(first_shown.values(), key=str.casefold)),
         outlet_groups=outlet_groups, doc_outlet_group=doc_outlet_group,
     )
@@ -183,24 +160,13 @@ class RowGroups(Sequence[np.ndarray]):
         return self.order[self.bounds[group]:self.bounds[group + 1]]
 
 
-def _is_iso(value: str | None) -> bool:
-    try:
-        dt.date.fromisoformat(value or "")
-    except ValueError:
-        return False
-    return True
-
-
 def document_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
     """Boolean per document: may it answer under `filters`?"""
     mask = np.ones(len(index.documents), dtype=bool)
     if filters.sources:
         wanted = outlet_keys(source for source in filters.sources if source.strip())
-        if index.doc_outlet_group is not None:
-            matching = np.array([bool(outlets & wanted) for outlets in index.outlet_groups], dtype=bool)
-            mask &= matching[index.doc_outlet_group]
-        else:
-            mask &= np.array([bool(outlets & wanted) for outlets in index.doc_outlets], dtype=bool)
+        matching = np.array([bool(outlets & wanted) for outlets in index.outlet_groups], dtype=bool)
+        mask &= matching[index.doc_outlet_group]
     if filters.since is not None:
         mask &= index.doc_day >= filters.since.toordinal()
     if filters.until is not None:
