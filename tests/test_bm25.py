@@ -41,3 +41,12 @@ def test_scores_over_segments_equal_one_bm25s_index_over_all_rows():
 def test_unknown_terms_score_nothing():
     ours = segmented([TEXTS[:3], TEXTS[3:]])
     assert not ours.get_scores(["zzzz"]).any() and len(ours.get_scores([])) == len(TEXTS)
+
+
+def test_scores_of_some_rows_from_their_term_ids_equal_the_scores_from_postings():
+    vocabulary: dict[str, int] = {}
+    indptr, ids = _csr(bm25_tokens(TEXTS), vocabulary)
+    ours = SegmentedBM25(vocabulary, [postings(indptr, ids, len(vocabulary))])
+    rows = np.array([4, 0, 2, 5])
+    for query in (["kharkiv", "shell"], ["drone", "drone", "power"], ["zzz"]):
+        assert np.allclose(ours.row_scores(query, rows, indptr, ids), ours.get_scores(query)[rows], rtol=1e-5)

@@ -374,7 +374,7 @@ def test_a_large_bulk_array_is_size_checked_at_load_and_fully_checked_by_verify(
     data = bytearray(vectors.read_bytes())
     data[-8] ^= 1
     vectors.write_bytes(bytes(data))
-    monkeypatch.setattr(store, "LOAD_CHECKSUM_MAX_BYTES", 16)  # every bulk file counts as large
+    monkeypatch.setattr(store, "LOAD_CHECKSUM_MAX_BYTES", 16)  # the bulk files count as large
     load_index(index_dir)  # sizes match: the load does not read the array through
     assert any(problem.endswith("sentences.npy does not match its checksum")
                for problem in verify_index(index_dir)["problems"])
@@ -465,6 +465,7 @@ def test_a_document_that_changes_month_moves_and_an_emptied_month_goes(tmp_path,
 def test_a_date_filter_skips_whole_segments_and_matches_an_exhaustive_search(tmp_path, embedder):
     import datetime as dt
 
+    from assistant.index.segments import SegmentedVectors
     from assistant.search.retrieval import SearchFilters, document_mask, prepare
 
     documents = [dated(f"m{month}", f"Report {month}: shelling of the grid in Kharkiv region.", f"2024-{month:02d}-10")
@@ -475,12 +476,31 @@ def test_a_date_filter_skips_whole_segments_and_matches_an_exhaustive_search(tmp
     query = embedder.encode(["shelling of the grid in Kharkiv"])[0]
     allowed = document_mask(index, SearchFilters(since=dt.date(2024, 3, 1), until=dt.date(2024, 4, 30)))
     chunks_allowed = allowed[index.chunk_doc]
-    searched = []
-    for segment_index in loaded.chunk_index.indexes:
-        original = segment_index.search
-        segment_index.search = lambda *a, _o=original, **k: (searched.append(1), _o(*a, **k))[1]
-    scores, rows = loaded.chunk_index.search(query, 10, chunks_allowed)
-    assert len(searched) == 2  # March and April only
+
+    class Counted:
+        """A segment's vector index that counts how often a search reads it."""
+
+        def __init__(self, inner):
+            self.inner, self.reads = inner, 0
+
+        exhaustive = property(lambda self: self.inner.exhaustive)
+        spec = property(lambda self: self.inner.spec)
+
+        @property
+        def vectors(self):
+            self.reads += 1
+            return self.inner.vectors
+
+        def search(self, *args, **kwargs):
+            self.reads += 1
+            return self.inner.search(*args, **kwargs)
+
+    counted = [Counted(segment_index) for segment_index in loaded.chunk_index.indexes]
+    search = SegmentedVectors(counted, loaded.manifest.dimension)
+    for segment_index in counted:
+        segment_index.reads = 0
+    scores, rows = search.search(query, 10, chunks_allowed)
+    assert [segment_index.reads > 0 for segment_index in counted] == [False, False, True, True, False, False]
     exact = np.array(loaded.chunk_vectors()[:]) @ query
     expected = np.flatnonzero(chunks_allowed)[np.argsort(-exact[chunks_allowed], kind="stable")]
     assert rows.tolist() == expected.tolist() and np.allclose(scores, exact[rows], atol=1e-6)

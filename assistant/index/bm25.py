@@ -88,26 +88,61 @@ class SegmentedBM25:
         self.count = int(self.offsets[-1])
         total_length = sum(float(part.lengths.sum()) for part in self.parts)
         average = total_length / self.count if self.count else 1.0
+        self.average_length = average
         frequency = np.zeros(len(vocabulary), dtype=np.float64)
         for part in self.parts:
             frequency += part.document_frequency(len(vocabulary))
         self.idf = np.log1p((self.count - frequency + 0.5) / (frequency + 0.5))
-        # The length part of each row's denominator, once per load (a float per row).
-        self._norms = [(K1 * ((1 - B) + B * part.lengths / max(average, 1e-9))).astype(np.float32)
-                       for part in self.parts]
+        # The length part of each row's denominator, once per load (a float per row of the index).
+        self._norm = (K1 * ((1 - B) + B * np.concatenate([part.lengths for part in self.parts] or [np.zeros(0)])
+                            / max(average, 1e-9))).astype(np.float32)
 
     def get_scores(self, tokens: Sequence[str]) -> np.ndarray:
-        scores = np.zeros(self.count, dtype=np.float32)
         terms = [self.vocab_dict[token] for token in tokens if token in self.vocab_dict]
-        for part, norm, offset in zip(self.parts, self._norms, self.offsets[:-1].tolist()):
+        if not terms or not self.count:
+            return np.zeros(self.count, dtype=np.float32)
+        # Gather every segment's inverted list of every query term, then score them all at once.
+        rows, tf, weights, shifts = [], [], [], []
+        for part, offset in zip(self.parts, self.offsets[:-1].tolist()):
             listed = len(part.indptr) - 1
             for term in terms:
                 if term >= listed:
                     continue
-                start, end = int(part.indptr[term]), int(part.indptr[term + 1])
+                start, end = part.indptr[term], part.indptr[term + 1]
                 if start == end:
                     continue
-                rows = part.rows[start:end]
-                tf = part.tf[start:end]
-                scores[offset + rows] += (self.idf[term] * tf / (norm[rows] + tf)).astype(np.float32)
-        return scores
+                rows.append(part.rows[start:end])
+                tf.append(part.tf[start:end])
+                weights.append((self.idf[term], end - start))
+                shifts.append((offset, end - start))
+        if not rows:
+            return np.zeros(self.count, dtype=np.float32)
+        lengths = np.fromiter((n for _, n in shifts), dtype=np.int64, count=len(shifts))
+        where = np.concatenate(rows).astype(np.int64) + np.repeat(
+            np.fromiter((o for o, _ in shifts), dtype=np.int64, count=len(shifts)), lengths)
+        frequency = np.concatenate(tf).astype(np.float64)
+        idf = np.repeat(np.fromiter((w for w, _ in weights), dtype=np.float64, count=len(weights)), lengths)
+        contribution = idf * frequency / (self._norm[where] + frequency)
+        return np.bincount(where, weights=contribution, minlength=self.count).astype(np.float32)
+
+    def row_scores(self, tokens: Sequence[str], rows: np.ndarray, indptr: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """`get_scores(tokens)[rows]`, computed from the rows' own term ids (CSR `indptr`, `ids` over
+        every row, in the vocabulary's ids) instead of every row's postings: for a few hundred
+        candidate sentences out of a million."""
+        terms = [self.vocab_dict[token] for token in tokens if token in self.vocab_dict]
+        rows = np.asarray(rows, dtype=np.int64)
+        scores = np.zeros(len(rows), dtype=np.float64)
+        if not terms or not len(rows):
+            return scores.astype(np.float32)
+        starts, ends = indptr[rows], indptr[rows + 1]
+        lengths = (ends - starts).astype(np.float64)
+        norm = K1 * ((1 - B) + B * lengths / max(self.average_length, 1e-9))
+        owner = np.repeat(np.arange(len(rows)), ends - starts)
+        counts = ends - starts
+        # Positions of every row's ids, one after the other: start of the row + offset within it.
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        held = ids[np.repeat(starts, counts) + offsets]
+        for term in terms:
+            tf = np.bincount(owner[held == term], minlength=len(rows)).astype(np.float64)
+            scores += np.where(tf > 0, self.idf[term] * tf / (norm + tf), 0.0)
+        return scores.astype(np.float32)

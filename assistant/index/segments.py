@@ -271,8 +271,13 @@ class RowStack:
 
 
 class SegmentedVectors:
-    """The segments' chunk indexes behind `VectorIndex`'s reading interface: each segment is asked
-    for its top k (only rows `allowed`; a segment with none allowed is skipped) and the lists merged."""
+    """The segments' chunk indexes behind `VectorIndex`'s reading interface.
+
+    An exact (flat) segment is scored whole, by one matrix-vector product over its memory-mapped
+    rows (cheaper than asking FAISS for a top k per segment and merging); an approximate one is
+    asked for its own top k. A segment with no row `allowed` is skipped. The best k of all
+    segments are returned, ties by row.
+    """
 
     def __init__(self, indexes: Sequence[VectorIndex], dimension: int) -> None:
         self.indexes = tuple(indexes)
@@ -301,17 +306,28 @@ class SegmentedVectors:
         return kinds
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
         scores, rows = [], []
         for index, start, end in zip(self.indexes, self.offsets[:-1].tolist(), self.offsets[1:].tolist()):
             mask = None if allowed is None else allowed[start:end]
             if end == start or (mask is not None and not mask.any()):
                 continue
-            found_scores, found_rows = index.search(query, k, None if mask is None or mask.all() else mask)
-            scores.append(found_scores)
-            rows.append(found_rows + start)
+            if index.exhaustive:
+                local = np.arange(end - start) if mask is None or mask.all() else np.flatnonzero(mask)
+                part = index.vectors @ query
+                scores.append(part if len(local) == end - start else part[local])
+                rows.append(local + start)
+            else:
+                found_scores, found_rows = index.search(query, k, None if mask is None or mask.all() else mask)
+                scores.append(found_scores)
+                rows.append(found_rows + start)
         if not scores:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        scores, rows = np.concatenate(scores), np.concatenate(rows)
+        scores, rows = np.concatenate(scores).astype(np.float32), np.concatenate(rows).astype(np.int64)
+        if len(scores) > k:
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            keep = scores >= kth
+            scores, rows = scores[keep], rows[keep]
         order = np.lexsort((rows, -scores))[:k]
         return scores[order], rows[order]
 

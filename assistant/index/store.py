@@ -152,19 +152,24 @@ def recorded_model(index_dir: Path) -> str | None:
         return None
 
 
-LOAD_CHECKSUM_MAX_BYTES = 32 * 2**20
-"""At load, a bulk numeric file (`BULK_SUFFIXES`: vectors, FAISS codes, term ids, postings) larger
-than this is checked by size only, so a large archive loads without reading every byte of its
-memory-mapped arrays; `verify` checks every checksum. Documents, spans and the manifests
-(the quoted words, their offsets and bylines) are always checked in full."""
+LOAD_CHECKSUM_MAX_BYTES = 256 * 2**20
+"""At load, when the bulk numeric files of the whole index (`is_bulk`: vectors, FAISS codes, term
+ids, postings) hold more than this many bytes, they are checked by size only, so a large archive
+loads without reading every byte of its memory-mapped arrays; `verify` checks every checksum. The
+documents, their line offsets, the spans and the records (the quoted words, where they are, their
+bylines) are always checked in full."""
 BULK_SUFFIXES = (".faiss", ".npy")
 
 
+def is_bulk(name: str) -> bool:
+    return name.endswith(BULK_SUFFIXES) and not Path(name).name.startswith("documents.")
+
+
 def check_files(folder: Path, files: dict[str, dict[str, Any]], *, checksums: bool = True,
-                bulk_limit: int | None = None) -> list[str]:
+                bulk_checksums: bool = True) -> list[str]:
     """What in `folder` does not match its file records ({name: {"bytes", "sha256"}}): missing files,
-    sizes, checksums (`checksums=False` compares sizes only; with `bulk_limit`, bulk files over that
-    many bytes too). Problems name the file relative to `folder`."""
+    sizes, checksums (`checksums=False` compares sizes only; `bulk_checksums=False`, sizes only for
+    bulk files). Problems name the file relative to `folder`."""
     problems = []
     for name, expected in files.items():
         path = folder / name
@@ -174,7 +179,7 @@ def check_files(folder: Path, files: dict[str, dict[str, Any]], *, checksums: bo
         size = path.stat().st_size
         if size != expected.get("bytes"):
             problems.append(f"{name} has {size:,} bytes, the manifest says {expected.get('bytes')}")
-        elif (checksums and not (bulk_limit is not None and size > bulk_limit and name.endswith(BULK_SUFFIXES))
+        elif (checksums and (bulk_checksums or not is_bulk(name))
               and file_record(path)["sha256"] != expected.get("sha256")):
             problems.append(f"{name} does not match its checksum")
     return problems
@@ -185,10 +190,12 @@ def segment_folder(index_dir: Path, name: str) -> Path:
 
 
 def check_segments(index_dir: Path, manifest: Manifest, *, checksums: bool = True,
-                   bulk_limit: int | None = None) -> list[str]:
+                   bulk_budget: int | None = None) -> list[str]:
     """Every segment of the version against its record: segment.json against the version's manifest,
-    then the segment's files against segment.json. Problems name `segments/<name>/<file>`."""
-    problems = []
+    then the segment's files against segment.json. With `bulk_budget`, bulk files are checked by
+    size only when the index's bulk files hold more bytes than that. Problems name
+    `segments/<name>/<file>`."""
+    problems, records = [], {}
     for name, expected in manifest.segments.items():
         if not valid_segment_name(name):
             problems.append(f"the manifest names {name[:80]!r}, which is not a segment name")
@@ -197,12 +204,16 @@ def check_segments(index_dir: Path, manifest: Manifest, *, checksums: bool = Tru
         found = check_files(folder, {"segment.json": expected}, checksums=checksums)
         if not found:
             try:
-                record = read_segment_record(folder)
+                records[name] = read_segment_record(folder)
             except (OSError, ValueError) as error:
                 found = [f"segment.json: {error}"]
-            else:
-                found = check_files(folder, segment_files(record), checksums=checksums, bulk_limit=bulk_limit)
         problems += [f"{SEGMENTS}/{name}/{problem}" for problem in found]
+    bulk = sum(record.get("bytes", 0) for segment in records.values()
+               for file, record in segment_files(segment).items() if is_bulk(file))
+    bulk_checksums = bulk_budget is None or bulk <= bulk_budget
+    for name, record in records.items():
+        problems += [f"{SEGMENTS}/{name}/{problem}" for problem in check_files(
+            segment_folder(index_dir, name), segment_files(record), checksums=checksums, bulk_checksums=bulk_checksums)]
     return problems
 
 
@@ -276,8 +287,8 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     """Load the live version of the index in `index_dir`, or raise IndexUnavailable.
 
     Every load checks the version's files and every segment's files against their records:
-    sizes, and (with `checksums`, the default) SHA-256 (bulk arrays over `LOAD_CHECKSUM_MAX_BYTES`:
-    size only); then the row counts of documents, spans, vectors and postings against the
+    sizes, and (with `checksums`, the default) SHA-256 (the bulk arrays of an index holding more
+    than `LOAD_CHECKSUM_MAX_BYTES` of them: size only); then the row counts of documents, spans, vectors and postings against the
     records and each other, so a damaged or partial version is refused with one line instead
     of answering wrongly. `verify` checks the same and more.
     """
@@ -285,8 +296,8 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     # CURRENT is read once, so a build switching it meanwhile cannot mix two versions.
     folder = live_folder(index_dir)
     manifest = read_manifest(index_dir, folder)
-    problems = check_files(folder, manifest.files, checksums=checksums, bulk_limit=LOAD_CHECKSUM_MAX_BYTES)
-    problems = problems or check_segments(index_dir, manifest, checksums=checksums, bulk_limit=LOAD_CHECKSUM_MAX_BYTES)
+    problems = check_files(folder, manifest.files, checksums=checksums)
+    problems = problems or check_segments(index_dir, manifest, checksums=checksums, bulk_budget=LOAD_CHECKSUM_MAX_BYTES)
     if problems:
         raise _damaged(index_dir, problems[0])
     try:

@@ -19,7 +19,7 @@ from assistant.search.presence import PRESENCE_NAMES, presence_features
 from assistant.search.questions import AnswerKind
 from assistant.search.scoring import RankerModel, check_model, load_ranker
 from assistant.search.retrieval import (
-    FusionMethod, PassageScores, SearchFilters, SearchIndex, bm25_scores, date_matches, fuse,
+    FusionMethod, PassageScores, SearchFilters, SearchIndex, date_matches, fuse,
     query_bigrams, query_terms, score_passages, top_rows,
 )
 
@@ -296,6 +296,16 @@ def names_period(text: str, ranges: Sequence) -> bool:
     return False
 
 
+def candidate_sentence_bm25(index: SearchIndex, query_tokens: Sequence[str], passage_rows: np.ndarray) -> np.ndarray:
+    """BM25 of the sentences of `passage_rows` (the only ones ranking reads), 0 for every other sentence."""
+    scores = np.zeros(len(index.sentence_doc), dtype=np.float32)
+    if len(passage_rows):
+        rows = np.concatenate([index.chunk_sentences[int(chunk)] for chunk in passage_rows]).astype(np.int64)
+        scores[rows] = index.sentence_bm25.row_scores(query_tokens, rows, index.sentence_terms.indptr,
+                                                      index.sentence_terms.ids)
+    return scores
+
+
 def rank_sentences(
     index: SearchIndex, *, question: str, kind: AnswerKind, query_vector: np.ndarray,
     query_tokens: Sequence[str], filters: SearchFilters, date_ranges: Sequence = (),
@@ -318,7 +328,7 @@ def rank_sentences(
         seen = set(passage_rows.tolist())
         extra = [row for row in top_rows(dated, passages) if row not in seen]
         passage_rows = np.concatenate([passage_rows, np.asarray(extra, dtype=np.int64)])
-    sentence_bm25 = bm25_scores(index.sentence_bm25, query_tokens, len(index.sentence_doc))
+    sentence_bm25 = candidate_sentence_bm25(index, query_tokens, passage_rows)
     candidates = candidate_features(
         index, question=question, kind=kind, query_vector=query_vector,
         query_term_ids=query_terms(index, query_tokens),
