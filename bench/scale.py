@@ -14,10 +14,10 @@ index, not answer quality.
 Every step runs in its own process, so each peak memory is that step's own:
 build (full, from nothing), load (`load_index` + `retrieval.prepare`), ask (a `QAService`
 answering SQuAD questions: warm p50/p95 after two warm-up questions, process peak memory),
-update (one document's text changed, incremental build), and recall (of the chunk and
-sentence candidate lists the vector index returns for the questions, against exact search
-over the same stored vectors: the share of the approximate top 20 scoring at least the exact
-20th score).
+update (one document's text changed, incremental build: seconds, texts embedded, segments
+written), and recall (of the chunk candidate list the segmented vector search returns for the
+questions, against exact search over the same stored vectors: the share of its top 20 scoring
+at least the exact 20th score; sentences are never searched, ranking reads them by row).
 """
 
 from __future__ import annotations
