@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -284,6 +285,7 @@ class SegmentedVectors:
         self.vectors = RowStack([index.vectors for index in self.indexes], dimension)
         self.offsets = self.vectors.offsets
         self._dimension = dimension
+        self._last = threading.local()
 
     @property
     def count(self) -> int:
@@ -307,6 +309,25 @@ class SegmentedVectors:
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         query = np.asarray(query, dtype=np.float32).reshape(-1)
+        # Retrieval may ask again, deeper, for the same question and filter: the scores of the
+        # last search (per thread) are kept, so a deeper list costs no second scan.
+        key = (query.tobytes(), None if allowed is None else hash(np.packbits(allowed).tobytes()))
+        last = getattr(self._last, "search", None)
+        if last is not None and last[0] == key:
+            scores, rows = last[1], last[2]
+        else:
+            scores, rows = self._scan(query, k, allowed)
+            if self.exhaustive:
+                self._last.search = (key, scores, rows)
+        if len(scores) > k:
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            keep = scores >= kth
+            scores, rows = scores[keep], rows[keep]
+        order = np.lexsort((rows, -scores))[:k]
+        return scores[order], rows[order]
+
+    def _scan(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of every allowed row of the exact segments and of each approximate one's top k."""
         scores, rows = [], []
         for index, start, end in zip(self.indexes, self.offsets[:-1].tolist(), self.offsets[1:].tolist()):
             mask = None if allowed is None else allowed[start:end]
@@ -323,13 +344,7 @@ class SegmentedVectors:
                 rows.append(found_rows + start)
         if not scores:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        scores, rows = np.concatenate(scores).astype(np.float32), np.concatenate(rows).astype(np.int64)
-        if len(scores) > k:
-            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-            keep = scores >= kth
-            scores, rows = scores[keep], rows[keep]
-        order = np.lexsort((rows, -scores))[:k]
-        return scores[order], rows[order]
+        return np.concatenate(scores).astype(np.float32), np.concatenate(rows).astype(np.int64)
 
 
 class DocumentStore(Sequence[Document]):
