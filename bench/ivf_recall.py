@@ -91,14 +91,17 @@ def _setting(spec) -> str:
 
 
 def measure(index, stored: np.ndarray, queries: np.ndarray, specs: list) -> list[dict]:
+    from assistant.index import vectors
     from assistant.index.vectors import VectorIndex
 
     rows = []
     kth = exact_kth(stored, queries)
     for spec in specs:
         variant = VectorIndex(index.faiss_index, spec, index.vectors)
-        variant.search(queries[0], K)  # warm-up: first touch of the memory-mapped rows
-        recall, ms = recall_at_k(variant, stored, queries, kth)
+        with mock.patch.object(vectors, "NPROBE_SHARE", 0.0):  # search with spec.nprobe, even below the default
+            variant.search(queries[0], K)  # warm-up: first touch of the memory-mapped rows
+            assert variant.nprobe == spec.nprobe
+            recall, ms = recall_at_k(variant, stored, queries, kth)
         rows.append({"setting": _setting(spec), "nprobe": spec.nprobe, "rerank": spec.rerank,
                      "recall": round(recall, 3), "ms": round(ms, 2)})
     return rows
