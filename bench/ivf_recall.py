@@ -29,6 +29,7 @@ import os
 import sys
 import time
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from unittest import mock
 
@@ -85,8 +86,8 @@ def cheapest(results: list[dict]) -> dict | None:
 
 
 def _setting(spec) -> str:
-    share = spec.nprobe / nlist_of(spec)
-    share_text = f"nlist/{round(1 / share)}" if abs(1 / share - round(1 / share)) < 1e-9 else f"{share:g} nlist"
+    share = Fraction(spec.nprobe, nlist_of(spec))
+    share_text = f"nlist/{share.denominator}" if share.numerator == 1 else f"{share} nlist"
     return f"nprobe {spec.nprobe} ({share_text}), re-rank {spec.rerank}"
 
 
@@ -112,7 +113,7 @@ def measure(index, stored: np.ndarray, queries: np.ndarray, specs: list) -> list
 
 def run_real(args: argparse.Namespace) -> None:
     from assistant.index.store import load_index
-    from assistant.index.vectors import RERANK_ROWS, VectorIndex
+    from assistant.index.vectors import NPROBE_SHARE, RERANK_ROWS, VectorIndex
 
     pools: dict[str, list[np.ndarray]] = {"chunks": [], "sentences": []}
     for folder in args.index:
@@ -136,7 +137,7 @@ def run_real(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         index = VectorIndex.build(stored, spec)
         build_s = time.perf_counter() - started
-        grid = settings_grid(spec, (1 / 8, 1 / 4, 1 / 2), (RERANK_ROWS,) + tuple(args.extra_rerank))
+        grid = settings_grid(spec, (1 / 8, 1 / 4, NPROBE_SHARE, 1 / 2), (RERANK_ROWS,) + tuple(args.extra_rerank))
         chosen = cheapest(measure(index, stored, fit, grid))
         reported = measure(index, stored, held_out, grid)
         print(f"\n## {name}: {len(stored):,} rows, {spec.factory} (built in {build_s:.1f} s); "
