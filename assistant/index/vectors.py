@@ -71,9 +71,9 @@ def choose_spec(rows: int, dimension: int) -> VectorSpec:
     four-bit codes (96 bytes a 384-d row), nprobe = `NPROBE_SHARE` of nlist and a re-rank of
     `RERANK_ROWS`.
 
-    A longer re-rank list changed nothing on those archives (2,048: the same recall at every
-    nprobe); a shorter one loses recall (256: 0.91 on the clustered rows of tests/test_vectors.py,
-    where 1,024 gives 0.99; sentences 0.92 on the 300,000-document archive)."""
+    A longer re-rank list changed nothing on bench/scale.py's 100k and 300k archives (2,048: the
+    same recall at every nprobe); a shorter one loses recall (256: 0.91 on the clustered rows of
+    tests/test_vectors.py, 200 queries, where 1,024 gives 0.99; sentences 0.92 at 300k)."""
     if rows <= FLAT_MAX_ROWS or dimension % 2:
         return VectorSpec()
     nlist = min(4096, max(64, 2 ** round(math.log2(2 * math.sqrt(rows)))))
