@@ -269,7 +269,8 @@ def ask(question: str | None, questions_file: Path | None, index_dir: Path, mode
 @index_option
 @json_option
 def verify(index_dir: Path, as_json: bool) -> None:
-    """Check the index fully: pointer, manifest, every file's checksum, counts (exit 1 if damaged)."""
+    """Check the index fully: pointer, manifest, every file's checksum, counts, and the files of its
+    ONNX model exports (exit 1 if damaged)."""
     from assistant.index.store import verify_index
 
     with user_errors():
@@ -278,7 +279,8 @@ def verify(index_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(report))
     elif report["ok"]:
         click.echo(f"{report['index']}: version {report['version']} is sound "
-                   f"({report['files']} files, {report['bytes'] / 1e6:.1f} MB checked in {report['seconds']:.1f} s)")
+                   f"({report['files']} files, {report['bytes'] / 1e6:.1f} MB checked in {report['seconds']:.1f} s"
+                   f"{'; model exports sound: ' + ', '.join(report['exports']) if report.get('exports') else ''})")
     else:
         for problem in report["problems"]:
             click.echo(f"error: {problem}", err=True)

@@ -165,3 +165,42 @@ def test_half_written_exports_of_dead_processes_are_swept(tmp_path) -> None:
         (path / "model.onnx").write_bytes(b"half")
     assert sweep_stale_exports(folder) == [dead]
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_verify_names_every_damaged_export_file_without_importing_torch(news_index, tmp_path):
+    from assistant.index.store import verify_index
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(news_index, index_dir)
+    folder = export_folder(index_dir, embedder().name)
+    sound = verify_index(index_dir)
+    assert sound["ok"] is True and sound["problems"] == [] and sound["exports"] == [folder.name]
+
+    second = folder.with_name("second-model-0123456789abcdef")  # a second export, its record unreadable
+    shutil.copytree(folder, second)
+    (second / "export.json").write_text('{"format": 1, "model": ', encoding="utf-8")
+    weights = folder / onnx_embedding.WEIGHTS_FILE
+    with open(weights, "r+b") as handle:  # a truncated copy
+        handle.truncate(weights.stat().st_size // 2)
+    graph = folder / "model.onnx"
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte altered, same size
+    graph.write_bytes(bytes(data))
+    (folder / "tokenizer.json").unlink()
+    (folder.parent / f".{folder.name}.tmp-1-1").mkdir()  # half-written: not an export, not checked
+
+    script = ("import json, sys\n"
+              "from assistant.cli import main\n"
+              "try:\n"
+              f"    main(['verify', '--index', {str(index_dir)!r}])\n"
+              "finally:\n"
+              f"    print(json.dumps(sorted(name for name in {HEAVY!r} if name in sys.modules)))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and json.loads(result.stdout.strip().splitlines()[-1]) == []
+    lines = result.stderr.splitlines()
+    where = f"models/{folder.name}/"
+    assert len(lines) == 4 and all(line.startswith("error: ") and "written again" in line for line in lines)
+    assert any(f"{where}{onnx_embedding.WEIGHTS_FILE} has " in line and "bytes" in line for line in lines)
+    assert any(f"{where}model.onnx does not match its checksum" in line for line in lines)
+    assert any(f"{where}tokenizer.json is missing" in line for line in lines)
+    assert any(f"models/{second.name}/export.json is damaged" in line for line in lines)

@@ -148,14 +148,14 @@ def open_export(folder: Path, *, threads: int | None = None) -> OnnxEmbedder:
 
     record = read_record(folder)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        mismatched = pool.submit(_mismatched_files, folder, record.files)
+        mismatched = pool.submit(_file_problems, folder, record.files)
         try:
             embedder = session_for(folder, record, threads=threads)
             probe = embedder.encode([record.probe_text])[0]
         except Exception as error:  # noqa: BLE001 - onnxruntime and tokenizers raise many kinds
             raise ExportUnusable(f"cannot load {folder}: {_one_line(error)}") from error
         if mismatched.result():
-            raise ExportUnusable(f"{folder}/{mismatched.result()[0]} does not match its checksum")
+            raise ExportUnusable(f"{folder}/{mismatched.result()[0]}")
     distance = 1.0 - float(np.dot(probe, np.asarray(record.probe_vector, dtype=np.float32)))
     if not distance <= COSINE_TOLERANCE:
         raise ExportUnusable(f"{folder} gives vectors {distance:.2g} (1 - cosine) away from the model's")
@@ -168,14 +168,43 @@ def file_sums(folder: Path) -> dict[str, dict[str, Any]]:
             for path in sorted(folder.iterdir()) if path.is_file() and path.name != "export.json"}
 
 
-def _mismatched_files(folder: Path, expected: dict[str, dict[str, Any]]) -> list[str]:
+def check_exports(index_dir: Path) -> tuple[list[str], list[str]]:
+    """(the export folders under `index_dir`/models checked, one line per problem found):
+    an unreadable export.json, a file missing, of another size or checksum than it records.
+
+    What `conflict-qa verify` reports for the exports: the files only (no onnxruntime
+    session, no torch), so a damaged export is named before a question meets it (it is
+    then exported again, see `load_query_embedder`). Half-written or replaced folders
+    (names starting with ".") and refusal records are not exports and are skipped.
+    """
+    models = Path(index_dir) / MODELS_FOLDER
+    if not models.is_dir():
+        return [], []
+    checked, problems = [], []
+    for folder in sorted(p for p in models.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        checked.append(folder.name)
+        where = f"{MODELS_FOLDER}/{folder.name}"
+        try:
+            found = [f"{where}/{line}" for line in _file_problems(folder, read_record(folder).files)]
+        except ExportUnusable as problem:
+            found = [str(problem).replace(str(folder), where)]
+        problems += [f"{line} (the ONNX export is written again on the next question)" for line in found]
+    return checked, problems
+
+
+def _file_problems(folder: Path, expected: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per file of `folder` that is missing or differs from its record in export.json."""
     if not expected:
-        return ["export.json (no checksums)"]
+        return ["export.json records no checksums"]
     problems = []
     for name, sums in expected.items():
         path = folder / name
-        if not path.is_file() or path.stat().st_size != sums.get("bytes") or _sha256(path) != sums.get("sha256"):
-            problems.append(name)
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif path.stat().st_size != sums.get("bytes"):
+            problems.append(f"{name} has {path.stat().st_size:,} bytes, export.json says {sums.get('bytes')}")
+        elif _sha256(path) != sums.get("sha256"):
+            problems.append(f"{name} does not match its checksum")
     return problems
 
 

@@ -370,11 +370,15 @@ def _joined_ids(ids: list[np.ndarray]) -> np.ndarray:
 
 def verify_index(index_dir: Path) -> dict[str, Any]:
     """Check the live version fully: pointer, manifests, every file's checksum (every segment's),
-    counts, spans against the texts, loadability.
+    counts, spans against the texts, loadability; and the files of the model exports beside it
+    (`onnx_embedding.check_exports`, no torch).
 
-    Returns {"index", "version", "ok", "problems": [...], "files": n, "bytes": n, "seconds": s};
-    raises nothing for damage (it is listed), IndexUnavailable only when there is no index at all.
+    Returns {"index", "version", "ok", "problems": [...], "files": n, "bytes": n, "exports": [folder
+    names], "seconds": s}; raises nothing for damage (it is listed), IndexUnavailable only when there
+    is no index at all.
     """
+    from assistant.index.onnx_embedding import check_exports
+
     started = time.perf_counter()
     index_dir = Path(index_dir)
     report: dict[str, Any] = {"index": str(index_dir), "version": None, "ok": False, "problems": [],
@@ -386,7 +390,8 @@ def verify_index(index_dir: Path) -> dict[str, Any]:
     except IndexUnavailable as error:
         if "no index in" in str(error):
             raise
-        report["problems"].append(str(error))
+        report["exports"], export_problems = check_exports(index_dir)
+        report["problems"] += [str(error), *export_problems]
         report["seconds"] = round(time.perf_counter() - started, 3)
         return report
     report["problems"] += check_files(folder, manifest.files) + check_segments(index_dir, manifest)
@@ -403,6 +408,8 @@ def verify_index(index_dir: Path) -> dict[str, Any]:
             report["problems"] += _check_text_ends(load_index(index_dir, checksums=False))
         except IndexUnavailable as error:
             report["problems"].append(str(error))
+    report["exports"], export_problems = check_exports(index_dir)
+    report["problems"] += export_problems
     report["ok"] = not report["problems"]
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report

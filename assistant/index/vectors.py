@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,13 @@ RERANK_ROWS = 1024
 """Rows of the compressed short list re-scored exactly (at least k). 4-bit PQ codes order rows
 coarsely: on 60,000 clustered 32-d rows (tests/test_vectors.py) recall@20 was 0.89 re-scoring
 256 rows and 0.98 re-scoring 1,024, at any nprobe from 32 to 128."""
+NPROBE_SHARE = 3 / 8
+"""Share of the inverted lists an IVF search scans (at least 16 lists). Chosen with
+bench/ivf_recall.py on the 100,000-document archive of bench/scale.py (200 SQuAD questions,
+sample seed 1, re-rank 1,024), chunk recall@20: nlist/4 0.932, 3/8 0.964, nlist/2 0.980; the
+cheapest share reaching 0.95. Reported on the 300,000-document archive (200 other questions,
+seed 2): chunks 0.947 -> 0.972, sentences 0.995 -> 1.000. Indexes built when the share was
+nlist/4 are searched with this one too (`VectorIndex.nprobe`), without a rebuild."""
 TRAIN_ROWS_PER_LIST = 40
 """k-means trains on this many sampled rows per inverted list (FAISS warns below 39)."""
 
@@ -48,7 +56,8 @@ class VectorSpec:
     factory: str = "Flat"
     """The faiss.index_factory string (metric: inner product)."""
     nprobe: int = 0
-    """Inverted lists scanned per query (IVF only)."""
+    """Inverted lists scanned per query (IVF only), as chosen at build; a search scans at least
+    `default_nprobe` (`VectorIndex.nprobe`)."""
     rerank: int = 0
     """Short-list length re-scored exactly (IVF only)."""
 
@@ -59,16 +68,21 @@ class VectorSpec:
 def choose_spec(rows: int, dimension: int) -> VectorSpec:
     """Flat up to `FLAT_MAX_ROWS`, else IVF-PQ fast-scan with nlist = 2 * sqrt(rows) lists (a power of
     two, 64 to 4,096; txtai sizes its IVF the same way, from the row count), PQ of dimension / 2
-    four-bit codes (96 bytes a 384-d row) and nprobe = nlist / 4.
+    four-bit codes (96 bytes a 384-d row), nprobe = `NPROBE_SHARE` of nlist and a re-rank of
+    `RERANK_ROWS`.
 
-    nprobe was chosen on the 100,000-document synthetic archive of bench/scale.py (30 SQuAD
-    questions, sample seed 1), chunk recall@20 against exact search: nlist/16 0.70, nlist/8 0.84,
-    nlist/4 0.92, each about 2.5-3.4 ms a query; a longer re-rank list (4,096) changed nothing."""
+    A longer re-rank list changed nothing on bench/scale.py's 100k and 300k archives (2,048: the
+    same recall at every nprobe); a shorter one loses recall (256: 0.91 on the clustered rows of
+    tests/test_vectors.py, 200 queries, where 1,024 gives 0.99; sentences 0.92 at 300k)."""
     if rows <= FLAT_MAX_ROWS or dimension % 2:
         return VectorSpec()
     nlist = min(4096, max(64, 2 ** round(math.log2(2 * math.sqrt(rows)))))
     return VectorSpec(kind="ivfpq", factory=f"IVF{nlist},PQ{dimension // 2}x4fs",
-                      nprobe=max(16, nlist // 4), rerank=RERANK_ROWS)
+                      nprobe=default_nprobe(nlist), rerank=RERANK_ROWS)
+
+
+def default_nprobe(nlist: int) -> int:
+    return max(16, round(nlist * NPROBE_SHARE))
 
 
 class VectorIndex:
@@ -98,7 +112,9 @@ class VectorIndex:
             flat = faiss.IndexFlatIP(dimension)
             flat.add(vectors)
             return cls(flat, spec)
-        if trained is not None and trained.spec == spec:
+        # Search settings (nprobe, re-rank) do not change what is trained: an index recorded with
+        # older ones still lends its quantizers.
+        if trained is not None and (trained.spec.kind, trained.spec.factory) == (spec.kind, spec.factory):
             index = faiss.clone_index(trained.faiss_index)
             index.reset()
         else:
@@ -157,6 +173,16 @@ class VectorIndex:
     def dimension(self) -> int:
         return int(self.faiss_index.d)
 
+    @cached_property
+    def nprobe(self) -> int:
+        """Inverted lists an IVF search scans: the recorded `spec.nprobe`, or `default_nprobe`
+        when that is more (an index built when the default was lower, see `NPROBE_SHARE`)."""
+        import faiss
+
+        if self.spec.kind == "flat":
+            return 0
+        return max(self.spec.nprobe, default_nprobe(faiss.extract_index_ivf(self.faiss_index).nlist))
+
     @property
     def exhaustive(self) -> bool:
         """True when a search can score every row exactly (flat)."""
@@ -201,7 +227,7 @@ class VectorIndex:
         if self.exhaustive:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
         else:
-            params = faiss.SearchParametersIVF(nprobe=self.spec.nprobe)
+            params = faiss.SearchParametersIVF(nprobe=self.nprobe)
             if selector is not None:
                 params.sel = selector
         _, rows = self.faiss_index.search(query, depth, params=params)
