@@ -1,7 +1,11 @@
 """Would a cross-encoder fine-tuned from all-MiniLM-L6-v2 let the presence check decline more? (experiment)
 
     OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python bench/eval_crossencoder.py \
-        --details /tmp/presence/eval/squad20.details.jsonl --index /tmp/final-eval/squad20 --work /tmp/reader
+        --details EVAL/squad20.details.jsonl --index EVAL/squad20 --work /tmp/reader
+
+(EVAL: the --work folder of `bench/eval_all.py`. The figures in /work/notes were measured on the
+index of the format before segments; the index is only read for candidate sentences by row, which
+a rebuilt index of the same corpus numbers the same way: one segment, documents in file order.)
 
 DETAILS: `bench/eval_all.py`'s `squad20.details.jsonl` (the SQuAD v2.0 half; every question's
 status under the full system and its 10 best candidates with their index `row`); INDEX: the
