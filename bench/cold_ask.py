@@ -111,9 +111,9 @@ def phases_child(index_dir: Path, question: str) -> None:
     import assistant.service as service
 
     timings["imports (cli, service, citations, store)"] = time.perf_counter() - started
-    store.load_index = timed("index: load_index (files, checks, BM25)", store.load_index)
-    service.prepare = timed("index: retrieval.prepare (tokens, filters)", service.prepare)
-    service.corpus_credits = timed("index: outlet credits", service.corpus_credits)
+    store.load_index = timed("index: load_index (segments, checks)", store.load_index)
+    service.prepare = timed("index: retrieval.prepare (filters)", service.prepare)
+    service.credits_from_counts = timed("index: outlet credits", service.credits_from_counts)
     onnx_embedding.load_query_embedder = timed("query model: ONNX session", onnx_embedding.load_query_embedder)
     service.QAService.ask = timed("first answer (ask)", service.QAService.ask)
     service.QAService._check_language = timed("  of which language check (detector wait)",
