@@ -77,8 +77,8 @@ def main() -> None:
         print(f"  {name:<44} {timings.get(name, 0.0):6.2f} s")
 
 
-PHASES = ("imports (cli, service, citations, store)", "index: load_index (files, checks, BM25)",
-          "index: retrieval.prepare (tokens, filters)", "index: outlet credits", "query model: ONNX session",
+PHASES = ("imports (cli, service, citations, store)", "index: load_index (segments, checks)",
+          "index: retrieval.prepare (filters)", "index: outlet credits", "query model: ONNX session",
           "first answer (ask)", "  of which language check (detector wait)", "total in process")
 
 
