@@ -133,7 +133,7 @@ def test_missing_index_stats_is_one_error_line(tmp_path):
 
 @pytest.mark.slow
 def test_killed_build_leaves_the_previous_index_usable(tmp_path):
-    """Kill a full rebuild while it embeds and again the moment it starts writing the new version."""
+    """Kill a full rebuild while it embeds and again the moment it starts writing its first segment."""
     with gzip.open(CONFLICT_NEWS, "rt", encoding="utf-8") as handle:
         records = [json.loads(line) for _, line in zip(range(600), handle)]
     small = write_jsonl(tmp_path / "small.jsonl", records[:20])
@@ -141,6 +141,7 @@ def test_killed_build_leaves_the_previous_index_usable(tmp_path):
     index_dir = tmp_path / "index"
     assert run_cli("build", "--corpus", str(small), "--index", str(index_dir)).returncode == 0
     live = current_version(index_dir)
+    segments = {p.name for p in (index_dir / "segments").iterdir()}
 
     def start_rebuild() -> subprocess.Popen:
         return subprocess.Popen(
@@ -148,8 +149,8 @@ def test_killed_build_leaves_the_previous_index_usable(tmp_path):
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
 
-    def when_writing_starts() -> bool:
-        return any(p.name != live for p in index_dir.glob("v-*"))
+    def when_writing_starts() -> bool:  # the first new segment folder (written under a temporary name)
+        return any(p.name not in segments for p in (index_dir / "segments").iterdir())
 
     for kill_when in (lambda: time.monotonic() - started > 8, when_writing_starts):
         process = start_rebuild()
@@ -168,6 +169,7 @@ def test_killed_build_leaves_the_previous_index_usable(tmp_path):
     result = run_cli("build", "--corpus", str(large), "--index", str(index_dir), "--json")
     assert result.returncode == 0 and json.loads(result.stdout)["documents"] == 600
     assert len(list(index_dir.glob("v-*"))) == 2
+    assert not [p for p in (index_dir / "segments").iterdir() if p.name.startswith(".")]  # no half-written segment
 
 
 # ---------------------------------------------------------------- damaged indexes (issue 12 point 3, issue 10 verify)

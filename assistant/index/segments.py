@@ -275,9 +275,14 @@ class SegmentedVectors:
     """The segments' chunk indexes behind `VectorIndex`'s reading interface.
 
     An exact (flat) segment is scored whole, by one matrix-vector product over its memory-mapped
-    rows (cheaper than asking FAISS for a top k per segment and merging); an approximate one is
-    asked for its own top k. A segment with no row `allowed` is skipped. The best k of all
-    segments are returned, ties by row.
+    rows, and its allowed rows kept; an approximate (IVF) one is asked by FAISS for its own top k,
+    the filter as an ID selector. A segment with no row `allowed` is skipped. The best k of all
+    segments are returned, ties by row. Why not FAISS's top k for the flat segments too: for one
+    question both read every row (memory-bound: 23 ms for 300k x 256 float32 on this machine),
+    but FAISS's top 1,024 per segment costs 35 ms against 23 ms for its top 256, and retrieval
+    asks again, 4x deeper, for about one question in ten; the whole scores answer that second
+    ask without a second scan (300k archive, 100 questions: p95 45 ms this way, 96 ms with FAISS
+    per segment).
     """
 
     def __init__(self, indexes: Sequence[VectorIndex], dimension: int) -> None:
