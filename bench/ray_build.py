@@ -76,7 +76,7 @@ def _same_spans(local: Path, on_ray: Path) -> bool:
     from assistant.index.store import load_index
 
     a, b = load_index(local), load_index(on_ray)
-    return a.documents == b.documents and all(
+    return list(a.documents) == list(b.documents) and all(
         np.array_equal(getattr(a, name), getattr(b, name))
         for name in ("chunk_start", "chunk_end", "sentence_start", "sentence_end", "sentence_chunk"))
 

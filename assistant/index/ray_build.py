@@ -39,8 +39,12 @@ from assistant.records import Document
 
 ACTOR_START_TIMEOUT_S = 600
 """How long the pool may take to start every actor (each loads the model) before the build fails."""
-MAX_BATCH_DOCUMENTS = 64
-"""Documents per actor call; fewer on small corpora, so every actor gets at least two batches."""
+MAX_BATCH_DOCUMENTS = 512
+"""Documents per actor call; fewer on small corpora, so every actor gets at least two batches.
+Large batches embed faster (sentence-transformers sorts a call's texts by length, so less
+padding): on the 3,276 conflict-news items with two actors on this 2-core machine, the build
+took 95.3 s with batches of 64 documents, 75.8 s with 512 and 82.2 s with 1,024 (4 batches,
+unevenly long), against 61.7 s for the local build."""
 
 
 def split_and_embed(documents: Sequence[Document], *, embedder: Any, chunker: Any, split_document: Callable,
