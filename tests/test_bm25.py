@@ -5,7 +5,7 @@ import numpy as np
 
 from assistant.index.bm25 import SegmentedBM25, postings
 from assistant.index.format import bm25_tokens
-from assistant.index.terms import _csr
+from assistant.index.terms import csr_ids
 
 TEXTS = [
     "Shelling hit the market in Kharkiv. Three people died in the shelling.",
@@ -22,7 +22,7 @@ def segmented(texts_per_segment):
     vocabulary: dict[str, int] = {}
     parts = []
     for texts in texts_per_segment:
-        indptr, ids = _csr(bm25_tokens(texts), vocabulary)
+        indptr, ids = csr_ids(bm25_tokens(texts), vocabulary)
         parts.append((indptr, ids))
     # Segments written earlier list fewer terms than the final vocabulary: they still score.
     return SegmentedBM25(vocabulary, [postings(indptr, ids, int(ids.max(initial=-1)) + 1) for indptr, ids in parts])
@@ -45,7 +45,7 @@ def test_unknown_terms_score_nothing():
 
 def test_scores_of_some_rows_from_their_term_ids_equal_the_scores_from_postings():
     vocabulary: dict[str, int] = {}
-    indptr, ids = _csr(bm25_tokens(TEXTS), vocabulary)
+    indptr, ids = csr_ids(bm25_tokens(TEXTS), vocabulary)
     ours = SegmentedBM25(vocabulary, [postings(indptr, ids, len(vocabulary))])
     rows = np.array([4, 0, 2, 5])
     for query in (["kharkiv", "shell"], ["drone", "drone", "power"], ["zzz"]):

@@ -43,7 +43,7 @@ import numpy as np
 from assistant.index import bm25
 from assistant.index.format import SPAN_ARRAYS, bm25_tokens, chunk_embedding_input, document_from_record, file_record
 from assistant.index.terms import FOLDER as TERMS_FOLDER
-from assistant.index.terms import _csr
+from assistant.index.terms import csr_ids
 from assistant.index.vectors import VectorIndex, VectorSpec, choose_spec
 from assistant.records import Document
 
@@ -120,9 +120,9 @@ def write_segment(folder: Path, month: str, documents: Sequence[Document], rows:
                    for d, s, e in zip(chunk_doc.tolist(), chunks[:, 0].tolist(), chunks[:, 1].tolist())]
     sentence_texts = [documents[d].text[s:e]
                       for d, s, e in zip(sentence_doc.tolist(), sentences[:, 0].tolist(), sentences[:, 1].tolist())]
-    sentence_indptr, sentence_ids = _csr(bm25_tokens(sentence_texts), vocabulary)
-    title_indptr, title_ids = _csr(bm25_tokens([d.title for d in documents]), vocabulary)
-    chunk_indptr, chunk_ids = _csr(bm25_tokens(chunk_texts), vocabulary)
+    sentence_indptr, sentence_ids = csr_ids(bm25_tokens(sentence_texts), vocabulary)
+    title_indptr, title_ids = csr_ids(bm25_tokens([d.title for d in documents]), vocabulary)
+    chunk_indptr, chunk_ids = csr_ids(bm25_tokens(chunk_texts), vocabulary)
     (folder / TERMS_FOLDER).mkdir()
     for name, array in zip(TERM_ARRAYS, (sentence_indptr, sentence_ids, title_indptr, title_ids)):
         np.save(folder / TERMS_FOLDER / f"{name}.npy", array)

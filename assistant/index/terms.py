@@ -1,25 +1,19 @@
 """Term ids of every sentence and title, computed at build time and memory-mapped at load.
 
 Ranking and presence features ask which of the question's BM25 terms a sentence
-(its neighbours, its passage, its document's title) holds. Loading used to
-re-tokenise every sentence and build a Python set per sentence; the build now
-stores the term ids as CSR arrays (`indptr`, `ids`: sentence i holds
-`ids[indptr[i]:indptr[i + 1]]`, in text order, repeats kept for bigrams) with
-the vocabulary and each term's IDF over sentences, and a set is made only for
-the rows a question looks at.
-
-Stored under `terms/` in a version folder: `vocabulary.json` (terms by id),
-`sentence_indptr.npy`, `sentence_ids.npy`, `title_indptr.npy`, `title_ids.npy`
-(one title per document), `idf.npy`. Indexes written before have no `terms/`:
-their arrays are computed at load from the texts, as before.
+(its neighbours, its passage, its document's title) holds. The build stores the
+term ids as CSR arrays (`indptr`, `ids`: sentence i holds `ids[indptr[i]:indptr[i + 1]]`,
+in text order, repeats kept for bigrams), one set per segment under its `terms/`
+folder (`index/segments.py`), in the version's vocabulary; a load joins them and takes
+each term's IDF over all sentences from the BM25 postings, and a set is made only for
+the rows a question looks at. `term_arrays` computes the same from token lists in one
+go (the definition the tests compare a built index with).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -41,9 +35,9 @@ class TermArrays:
 def term_arrays(sentence_tokens: Sequence[Sequence[str]], title_tokens: Sequence[Sequence[str]]) -> TermArrays:
     """CSR term ids of the sentences, then the titles (ids in order of first appearance)."""
     vocabulary: dict[str, int] = {}
-    sentence_indptr, sentence_ids = _csr(sentence_tokens, vocabulary)
+    sentence_indptr, sentence_ids = csr_ids(sentence_tokens, vocabulary)
     sentence_terms = len(vocabulary)
-    title_indptr, title_ids = _csr(title_tokens, vocabulary)
+    title_indptr, title_ids = csr_ids(title_tokens, vocabulary)
     rows = np.repeat(np.arange(len(sentence_indptr) - 1, dtype=np.int64), np.diff(sentence_indptr))
     distinct = np.unique(rows * max(sentence_terms, 1) + sentence_ids)
     frequency = np.bincount(distinct % max(sentence_terms, 1), minlength=len(vocabulary)).astype(np.float64)
@@ -54,37 +48,14 @@ def term_arrays(sentence_tokens: Sequence[Sequence[str]], title_tokens: Sequence
                       title_indptr=title_indptr, title_ids=title_ids, idf=idf)
 
 
-def _csr(token_lists: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def csr_ids(token_lists: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, ids) of the token lists; a token not yet in `vocabulary` is added with the next id."""
     lengths = np.fromiter((len(tokens) for tokens in token_lists), dtype=np.int64, count=len(token_lists))
     indptr = np.zeros(len(token_lists) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     ids = np.fromiter((vocabulary.setdefault(token, len(vocabulary)) for tokens in token_lists for token in tokens),
                       dtype=np.int32, count=int(indptr[-1]))
     return indptr, ids
-
-
-def save_terms(folder: Path, arrays: TermArrays) -> None:
-    target = Path(folder) / FOLDER
-    target.mkdir()
-    (target / "vocabulary.json").write_text(json.dumps(list(arrays.vocabulary), ensure_ascii=False), encoding="utf-8")
-    for name in ("sentence_indptr", "sentence_ids", "title_indptr", "title_ids", "idf"):
-        np.save(target / f"{name}.npy", getattr(arrays, name))
-
-
-def load_terms(folder: Path) -> TermArrays | None:
-    """The stored arrays, memory-mapped; None when the version has none (older indexes).
-
-    Each array is a plain ndarray view of its memory map: the same pages, without numpy.memmap's
-    per-indexing overhead (a question reads thousands of single entries; at 300k documents that
-    overhead was a third of the ranking time).
-    """
-    source = Path(folder) / FOLDER
-    if not source.is_dir():
-        return None
-    words = json.loads((source / "vocabulary.json").read_text(encoding="utf-8"))
-    arrays = {name: np.load(source / f"{name}.npy", mmap_mode="r").view(np.ndarray)
-              for name in ("sentence_indptr", "sentence_ids", "title_indptr", "title_ids", "idf")}
-    return TermArrays(vocabulary={word: number for number, word in enumerate(words)}, **arrays)
 
 
 def computed_terms(sentence_texts: Sequence[str], titles: Sequence[str],
