@@ -296,10 +296,11 @@ def _write_version(index_dir: Path, plan: _Plan, rows: dict[str, SegmentRows], l
             group = plan.months[month]
             group_rows = {d.id: rows[d.id] if d.id in rows else _reused_rows(live, d.id) for d in group}
             partial = segments_dir / f".{name}.{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-            write_segment(partial, month, group, group_rows, dimension=dimension, vocabulary=vocabulary)
+            records[name] = write_segment(partial, month, group, group_rows, dimension=dimension, vocabulary=vocabulary)
             sync_tree(partial)
             partial.rename(final)
-        records[name] = read_segment_record(final)
+        else:
+            records[name] = read_segment_record(final)
     folder = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     folder.mkdir()
     words = sorted(vocabulary, key=vocabulary.__getitem__)

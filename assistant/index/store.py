@@ -190,11 +190,11 @@ def segment_folder(index_dir: Path, name: str) -> Path:
 
 
 def check_segments(index_dir: Path, manifest: Manifest, *, checksums: bool = True,
-                   bulk_budget: int | None = None) -> list[str]:
+                   bulk_budget: int | None = None) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """Every segment of the version against its record: segment.json against the version's manifest,
     then the segment's files against segment.json. With `bulk_budget`, bulk files are checked by
-    size only when the index's bulk files hold more bytes than that. Problems name
-    `segments/<name>/<file>`."""
+    size only when the index's bulk files hold more bytes than that. Returns the problems (each
+    naming `segments/<name>/<file>`) and the records read (name -> segment.json)."""
     problems, records = [], {}
     for name, expected in manifest.segments.items():
         if not valid_segment_name(name):
@@ -214,7 +214,7 @@ def check_segments(index_dir: Path, manifest: Manifest, *, checksums: bool = Tru
     for name, record in records.items():
         problems += [f"{SEGMENTS}/{name}/{problem}" for problem in check_files(
             segment_folder(index_dir, name), segment_files(record), checksums=checksums, bulk_checksums=bulk_checksums)]
-    return problems
+    return problems, records
 
 
 def check_counts(index: LoadedIndex) -> list[str]:
@@ -297,14 +297,14 @@ def load_index(index_dir: Path, *, checksums: bool = True) -> LoadedIndex:
     folder = live_folder(index_dir)
     manifest = read_manifest(index_dir, folder)
     problems = check_files(folder, manifest.files, checksums=checksums)
-    problems = problems or check_segments(index_dir, manifest, checksums=checksums, bulk_budget=LOAD_CHECKSUM_MAX_BYTES)
+    if problems:
+        raise _damaged(index_dir, problems[0])
+    problems, records = check_segments(index_dir, manifest, checksums=checksums, bulk_budget=LOAD_CHECKSUM_MAX_BYTES)
     if problems:
         raise _damaged(index_dir, problems[0])
     try:
-        loaded = _assemble(folder, manifest, [
-            load_segment(segment_folder(index_dir, name), read_segment_record(segment_folder(index_dir, name)))
-            for name in manifest.segments
-        ])
+        loaded = _assemble(folder, manifest, [load_segment(segment_folder(index_dir, name), records[name])
+                                              for name in manifest.segments])
     except Exception as error:  # noqa: BLE001 - any damage to stored files is one line, never a crash
         raise _damaged(index_dir, f"{type(error).__name__}: {error}") from error
     problems = check_counts(loaded)
@@ -394,13 +394,11 @@ def verify_index(index_dir: Path) -> dict[str, Any]:
         report["problems"] += [str(error), *export_problems]
         report["seconds"] = round(time.perf_counter() - started, 3)
         return report
-    report["problems"] += check_files(folder, manifest.files) + check_segments(index_dir, manifest)
+    segment_problems, segment_records = check_segments(index_dir, manifest)
+    report["problems"] += check_files(folder, manifest.files) + segment_problems
     records = list(manifest.files.values())
-    for name in manifest.segments:
-        try:
-            records += list(segment_files(read_segment_record(segment_folder(index_dir, name))).values())
-        except (OSError, ValueError):
-            pass
+    for record in segment_records.values():
+        records += list(segment_files(record).values())
     report["files"] = len(records) + len(manifest.segments)
     report["bytes"] = sum(record.get("bytes", 0) for record in records)
     if not report["problems"]:
