@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,15 +104,21 @@ SAMPLE_NEWS = ROOT / "tests" / "data" / "conflict_news_sample.jsonl"
 """Eleven real conflict-news items (publisher, cited outlets, licenses) beside the seed article."""
 
 
+def seed_corpus_index(base: Path, add: Callable[[Path], object]) -> tuple[Path, Path]:
+    """`base/corpus` holding the seed article and what `add(corpus_dir)` writes, indexed into `base/index`."""
+    corpus_dir, index_dir = base / "corpus", base / "index"
+    corpus_dir.mkdir()
+    shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
+    add(corpus_dir)
+    build_index(corpus_dir, index_dir)
+    return corpus_dir, index_dir
+
+
 @pytest.fixture(scope="session")
 def sample_news_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` over the seed article and SAMPLE_NEWS (read-only: nothing rebuilds it); its URL."""
     base = tmp_path_factory.mktemp("sample-news")
-    corpus_dir, index_dir = base / "corpus", base / "index"
-    corpus_dir.mkdir()
-    shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
-    shutil.copy(SAMPLE_NEWS, corpus_dir / SAMPLE_NEWS.name)
-    build_index(corpus_dir, index_dir)
+    _, index_dir = seed_corpus_index(base, lambda corpus_dir: shutil.copy(SAMPLE_NEWS, corpus_dir / SAMPLE_NEWS.name))
     with serve_app(index_dir, base / "app.log") as url:
         yield url
 
@@ -121,11 +127,8 @@ def sample_news_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """`python app.py` over a two-document index, CORS open to ALLOWED_API_ORIGIN only."""
     base = tmp_path_factory.mktemp("web")
-    corpus_dir, index_dir = base / "corpus", base / "index"
-    corpus_dir.mkdir()
-    shutil.copy(SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
-    (corpus_dir / "hostile.md").write_text(HOSTILE_DOCUMENT, encoding="utf-8")
-    build_index(corpus_dir, index_dir)
+    corpus_dir, index_dir = seed_corpus_index(
+        base, lambda corpus_dir: (corpus_dir / "hostile.md").write_text(HOSTILE_DOCUMENT, encoding="utf-8"))
     with serve_app(index_dir, base / "app.log", "--api-origins", ALLOWED_API_ORIGIN) as url:
         yield RunningApp(url=url, corpus_dir=corpus_dir, index_dir=index_dir)
 
