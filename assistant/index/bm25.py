@@ -88,7 +88,6 @@ class SegmentedBM25:
         self.count = int(self.offsets[-1])
         total_length = sum(float(part.lengths.sum()) for part in self.parts)
         average = total_length / self.count if self.count else 1.0
-        self.average_length = average
         frequency = np.zeros(len(vocabulary), dtype=np.float64)
         for part in self.parts:
             frequency += part.document_frequency(len(vocabulary))
@@ -135,10 +134,9 @@ class SegmentedBM25:
         if not terms or not len(rows):
             return scores.astype(np.float32)
         starts, ends = indptr[rows], indptr[rows + 1]
-        lengths = (ends - starts).astype(np.float64)
-        norm = K1 * ((1 - B) + B * lengths / max(self.average_length, 1e-9))
-        owner = np.repeat(np.arange(len(rows)), ends - starts)
+        norm = self._norm[rows].astype(np.float64)  # the rows' length part, as `get_scores` uses it
         counts = ends - starts
+        owner = np.repeat(np.arange(len(rows)), counts)
         # Positions of every row's ids, one after the other: start of the row + offset within it.
         offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         held = ids[np.repeat(starts, counts) + offsets]
